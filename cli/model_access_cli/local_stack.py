@@ -1,0 +1,119 @@
+"""`model-access local up`: create the stateful resources the functions need on an endpoint.
+
+Same names and shapes as the Pulumi stack: the grant table (with its `by-role` index and
+TTL), the event queue with its DLQ, and the EventBridge rule with the production pattern
+routing SageMaker CloudTrail events into the queue. Safe to run again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Final
+
+from botocore.exceptions import ClientError
+
+from model_access.aws.clients import Clients
+from model_access.aws.records import ROLE_INDEX
+from model_access.patterns import sagemaker_model_calls_pattern_json
+from model_access.settings import Settings
+
+RULE_NAME: Final = "model-access-sagemaker-model-calls"
+DLQ_SUFFIX: Final = "-dlq"
+MAX_RECEIVE_COUNT: Final = 5
+VISIBILITY_TIMEOUT: Final = 30
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    """Names and addresses of what `local up` created."""
+
+    table: str
+    queue_url: str
+    queue_arn: str
+    dlq_url: str
+    dlq_arn: str
+    rule: str
+
+
+def local_up(clients: Clients, settings: Settings) -> LocalStack:
+    """Create (or find) the table, queues and rule; return where they are."""
+    _ensure_table(clients, settings.table_name)
+    dlq_url = clients.sqs.create_queue(QueueName=settings.queue_name + DLQ_SUFFIX)["QueueUrl"]
+    dlq_arn = _queue_arn(clients, dlq_url)
+    queue_url = clients.sqs.create_queue(
+        QueueName=settings.queue_name,
+        Attributes={
+            "VisibilityTimeout": str(VISIBILITY_TIMEOUT),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+            ),
+        },
+    )["QueueUrl"]
+    queue_arn = _queue_arn(clients, queue_url)
+    rule_arn = clients.events.put_rule(
+        Name=RULE_NAME,
+        EventPattern=sagemaker_model_calls_pattern_json(),
+        State="ENABLED",
+        Description="SageMaker model API calls recorded by CloudTrail -> model-access queue",
+    )["RuleArn"]
+    clients.events.put_targets(Rule=RULE_NAME, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    clients.sqs.set_queue_attributes(
+        QueueUrl=queue_url,
+        Attributes={"Policy": json.dumps(_queue_policy(queue_arn, rule_arn))},
+    )
+    return LocalStack(settings.table_name, queue_url, queue_arn, dlq_url, dlq_arn, RULE_NAME)
+
+
+def _ensure_table(clients: Clients, table: str) -> None:
+    db = clients.dynamodb
+    try:
+        db.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "role", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": ROLE_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "role", "KeyType": "HASH"},
+                        {"AttributeName": "pk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+        return
+    db.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1})
+    db.update_time_to_live(
+        TableName=table,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+    )
+
+
+def _queue_arn(clients: Clients, url: str) -> str:
+    attributes = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return attributes["Attributes"]["QueueArn"]
+
+
+def _queue_policy(queue_arn: str, rule_arn: str) -> dict[str, object]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyTheModelAccessRule",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ],
+    }

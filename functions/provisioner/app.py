@@ -1,0 +1,24 @@
+"""Provisioner Lambda: SQS batches of SageMaker CloudTrail events -> least-privilege grants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from model_access.observability import logger, metrics, tracer
+from model_access.provisioner import handle
+from model_access.runtime import Runtime, build_runtime, context_function_arn
+
+_runtime: Runtime | None = None
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Grant, move or revoke for every model named in the batch; report retryable records."""
+    global _runtime  # noqa: PLW0603 - built once per container, on first use
+    if _runtime is None:
+        _runtime = build_runtime(function_arn=context_function_arn(context))
+    return handle(event, _runtime)

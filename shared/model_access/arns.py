@@ -1,0 +1,114 @@
+"""ARN parsing for the two resource kinds we reason about: SageMaker models and IAM roles."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+MODEL_NAME_MAX: Final = 63
+ROLE_NAME_MAX: Final = 64
+ROLE_PATH_MAX: Final = 512
+_MODEL_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]+$")
+_ROLE_PATH = re.compile(r"^/([\x21-\x7e]+/)*$")
+_PARTITION = re.compile(r"^aws(-[a-z]+)*$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where this deployment works: one partition, one region, one account."""
+
+    partition: str
+    region: str
+    account: str | None
+
+
+@dataclass(frozen=True)
+class ModelKey:
+    """A model's identity that survives letter case: SageMaker treats names case-insensitively."""
+
+    region: str
+    name_lower: str
+
+    def __str__(self) -> str:
+        return f"{self.region}/{self.name_lower}"
+
+    @classmethod
+    def of(cls, region: str, name: str) -> ModelKey:
+        return cls(region, name.lower())
+
+
+@dataclass(frozen=True)
+class ModelArn:
+    """A parsed `arn:<partition>:sagemaker:<region>:<account>:model/<name>`."""
+
+    arn: str
+    partition: str
+    region: str
+    account: str
+    name: str
+
+    @property
+    def key(self) -> ModelKey:
+        return ModelKey.of(self.region, self.name)
+
+
+@dataclass(frozen=True)
+class RoleArn:
+    """A parsed `arn:<partition>:iam::<account>:role/<path><name>`."""
+
+    arn: str
+    partition: str
+    account: str
+    path: str
+    name: str
+
+
+def is_valid_model_name(name: str) -> bool:
+    """SageMaker's model name rule: 1-63 of [a-zA-Z0-9-], no leading or trailing hyphen."""
+    return 0 < len(name) <= MODEL_NAME_MAX and bool(_MODEL_NAME.match(name))
+
+
+def is_valid_role_name(name: str) -> bool:
+    """IAM's role name rule: 1-64 of [A-Za-z0-9+=,.@_-]."""
+    return 0 < len(name) <= ROLE_NAME_MAX and bool(_ROLE_NAME.match(name))
+
+
+def parse_model_arn(text: str) -> ModelArn | None:
+    """Parse a model ARN, or None when `text` is not one (any other resource type included)."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sagemaker":
+        return None
+    _, partition, _, region, account, resource = parts
+    kind, _, name = resource.partition("/")
+    if kind != "model" or not is_valid_model_name(name):
+        return None
+    if not (_PARTITION.match(partition) and _REGION.match(region) and _ACCOUNT.match(account)):
+        return None
+    return ModelArn(text, partition, region, account, name)
+
+
+def parse_role_arn(text: str) -> RoleArn | None:
+    """Parse an IAM role ARN (path kept), or None when `text` is not one."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or parts[3] != "":
+        return None
+    _, partition, _, _, account, resource = parts
+    kind, sep, rest = resource.partition("/")
+    if kind != "role" or not sep:
+        return None
+    path, _, name = ("/" + rest).rpartition("/")
+    path = path + "/"
+    if not (_PARTITION.match(partition) and _ACCOUNT.match(account)):
+        return None
+    if not is_valid_role_name(name) or len(path) > ROLE_PATH_MAX or not _ROLE_PATH.match(path):
+        return None
+    return RoleArn(text, partition, account, path, name)
+
+
+def role_arn(scope: Scope, path: str, name: str) -> str:
+    """The ARN IAM gives a role with this path and name in our account."""
+    return f"arn:{scope.partition}:iam::{scope.account}:role{path}{name}"

@@ -1,0 +1,1 @@
+"""Small boto3 adapters: each turns AWS answers into the project's types and errors."""

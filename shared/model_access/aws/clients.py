@@ -1,0 +1,100 @@
+"""Lazily built, reused boto3 clients with botocore's standard retry mode.
+
+Never build a client at import time: it would defeat moto and slow every cold start.
+`AWS_ENDPOINT_URL` (honoured by botocore itself) points every client at a moto server.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from model_access.aws.calls import CallCounter
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_events.client import EventBridgeClient
+    from mypy_boto3_iam.client import IAMClient
+    from mypy_boto3_lambda.client import LambdaClient
+    from mypy_boto3_resourcegroupstaggingapi.client import ResourceGroupsTaggingAPIClient
+    from mypy_boto3_sagemaker.client import SageMakerClient
+    from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_sts.client import STSClient
+
+DEFAULT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=20,
+    max_pool_connections=20,
+)
+
+
+class Clients:
+    """One client per service, created on first use and shared (clients are thread-safe)."""
+
+    def __init__(
+        self,
+        session: boto3.Session | None = None,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        config: Config | None = None,
+        counter: CallCounter | None = None,
+    ) -> None:
+        self._session = session
+        self._region = region
+        self._endpoint_url = endpoint_url
+        self._config = config or DEFAULT_CONFIG
+        self.counter = counter or CallCounter()
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, service: str) -> Any:
+        with self._lock:
+            client = self._cache.get(service)
+            if client is None:
+                session = self._session or boto3.Session()
+                client = session.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=self._region,
+                    endpoint_url=self._endpoint_url,
+                    config=self._config,
+                )
+                self.counter.watch(client)
+                self._cache[service] = client
+            return client
+
+    @property
+    def iam(self) -> IAMClient:
+        return self._client("iam")  # type: ignore[no-any-return]
+
+    @property
+    def sagemaker(self) -> SageMakerClient:
+        return self._client("sagemaker")  # type: ignore[no-any-return]
+
+    @property
+    def tagging(self) -> ResourceGroupsTaggingAPIClient:
+        return self._client("resourcegroupstaggingapi")  # type: ignore[no-any-return]
+
+    @property
+    def dynamodb(self) -> DynamoDBClient:
+        return self._client("dynamodb")  # type: ignore[no-any-return]
+
+    @property
+    def sqs(self) -> SQSClient:
+        return self._client("sqs")  # type: ignore[no-any-return]
+
+    @property
+    def events(self) -> EventBridgeClient:
+        return self._client("events")  # type: ignore[no-any-return]
+
+    @property
+    def sts(self) -> STSClient:
+        return self._client("sts")  # type: ignore[no-any-return]
+
+    @property
+    def lambda_(self) -> LambdaClient:
+        return self._client("lambda")  # type: ignore[no-any-return]

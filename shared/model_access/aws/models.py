@@ -1,0 +1,154 @@
+"""SageMaker adapter: the truth about models (exists? which ARN? which tags?).
+
+Tags come in bulk from the Resource Groups Tagging API (100 ARNs a call). That index is
+eventually consistent and leaves out untagged resources, so every model missing from it,
+and every model whose tags just changed, is confirmed with SageMaker's own DescribeModel
+and ListTags before we act on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
+
+from botocore.exceptions import ClientError
+
+from model_access.arns import ModelKey, parse_model_arn
+from model_access.aws.translate import error_code, translated
+
+if TYPE_CHECKING:
+    from mypy_boto3_resourcegroupstaggingapi.client import ResourceGroupsTaggingAPIClient
+    from mypy_boto3_sagemaker.client import SageMakerClient
+
+TAGGING_BATCH: Final = 100
+"""GetResources takes at most 100 ARNs per call."""
+
+
+@dataclass(frozen=True)
+class ModelTruth:
+    """What SageMaker says about one model right now."""
+
+    key: ModelKey
+    exists: bool
+    arn: str | None = None
+    name: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    created: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """One row of ListModels."""
+
+    name: str
+    arn: str
+    created: str | None
+
+
+class ModelReader:
+    """Reads model existence and tags; `authoritative` names skip the tagging index."""
+
+    def __init__(self, sagemaker: SageMakerClient, tagging: ResourceGroupsTaggingAPIClient) -> None:
+        self._sm = sagemaker
+        self._tagging = tagging
+
+    def read(
+        self,
+        by_arn: dict[ModelKey, str],
+        by_name: dict[ModelKey, str],
+    ) -> dict[ModelKey, ModelTruth]:
+        """Truth for every key: `by_arn` may use the tag index, `by_name` always asks SageMaker."""
+        found = self._tags_from_index(by_arn.values())
+        truths: dict[ModelKey, ModelTruth] = {}
+        confirm = dict(by_name)
+        for key, arn in by_arn.items():
+            parsed = parse_model_arn(arn)
+            if parsed is None:
+                continue
+            tags = found.get(arn)
+            if tags is None:
+                confirm.setdefault(key, parsed.name)
+            else:
+                truths[key] = ModelTruth(key, True, arn, parsed.name, tags)
+        for key, name in confirm.items():
+            if key not in truths:
+                truths[key] = self.describe(key, name)
+        return truths
+
+    def describe(self, key: ModelKey, name: str) -> ModelTruth:
+        """DescribeModel then ListTags: SageMaker's own, strongly consistent answer."""
+        with translated(f"DescribeModel {name}"):
+            try:
+                model = self._sm.describe_model(ModelName=name)
+            except ClientError as exc:
+                if _is_not_found(exc):
+                    return ModelTruth(key, False)
+                raise
+        arn = model["ModelArn"]
+        created = model.get("CreationTime")
+        return ModelTruth(
+            key,
+            True,
+            arn,
+            model.get("ModelName", name),
+            tuple(self.list_tags(arn)),
+            created.isoformat() if isinstance(created, datetime) else None,
+        )
+
+    def list_tags(self, arn: str) -> Iterator[tuple[str, str]]:
+        """Every tag of a model, following NextToken."""
+        with translated(f"ListTags {arn}"):
+            for page in self._sm.get_paginator("list_tags").paginate(ResourceArn=arn):
+                for tag in page.get("Tags", []):
+                    yield tag["Key"], tag["Value"]
+
+    def list_models(self, next_token: str | None = None, page_size: int = 100) -> tuple[
+        list[ModelSummary], str | None
+    ]:
+        """One ListModels page and the token for the next (None at the end)."""
+        kwargs: dict[str, object] = {"MaxResults": page_size}
+        if next_token:
+            kwargs["NextToken"] = next_token
+        with translated("ListModels"):
+            page = self._sm.list_models(**kwargs)  # type: ignore[arg-type]
+        rows = [
+            ModelSummary(
+                m["ModelName"],
+                m["ModelArn"],
+                m["CreationTime"].isoformat() if isinstance(m.get("CreationTime"), datetime)
+                else None,
+            )
+            for m in page.get("Models", [])
+        ]
+        return rows, page.get("NextToken")
+
+    def _tags_from_index(self, arns: Iterable[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+        unique: Sequence[str] = sorted(set(arns))
+        found: dict[str, tuple[tuple[str, str], ...]] = {}
+        for start in range(0, len(unique), TAGGING_BATCH):
+            chunk = list(unique[start : start + TAGGING_BATCH])
+            token = ""
+            while True:
+                with translated("GetResources"):
+                    page = self._tagging.get_resources(
+                        ResourceARNList=chunk, **({"PaginationToken": token} if token else {})
+                    )
+                for row in page.get("ResourceTagMappingList", []):
+                    found[row["ResourceARN"]] = tuple(
+                        (t["Key"], t["Value"]) for t in row.get("Tags", [])
+                    )
+                token = page.get("PaginationToken", "")
+                if not token:
+                    break
+        return found
+
+
+def _is_not_found(exc: ClientError) -> bool:
+    code = error_code(exc)
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    return code in {"ResourceNotFound", "ValidationException"} and (
+        "not find" in message.lower() or "does not exist" in message.lower()
+        or code == "ResourceNotFound"
+    )

@@ -1,0 +1,217 @@
+"""DynamoDB adapter for the grant record: model -> role, policy, when, why; plus its history.
+
+One item per model (`pk = model#<region>#<lower-cased name>`), found from a DeleteModel
+event's bare name without rebuilding an ARN. `pending` lists every role that may hold the
+model's grant; it is written *before* IAM changes, so after a crash the record still
+names every role to clean up. `version` makes each write conditional on what we read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Final
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from model_access.arns import ModelKey
+from model_access.aws.translate import error_code, translated
+from model_access.errors import AwsTransientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+ROLE_INDEX: Final = "by-role"
+HISTORY_LIMIT: Final = 10
+_SER = TypeSerializer()
+_DESER = TypeDeserializer()
+
+
+def record_pk(key: ModelKey) -> str:
+    return f"model#{key.region}#{key.name_lower}"
+
+
+@dataclass(frozen=True)
+class GrantRecord:
+    """What the tool last decided for one model, and which roles may hold its grant."""
+
+    key: ModelKey
+    version: int = 0
+    model_arn: str | None = None
+    role: str | None = None
+    pending: frozenset[str] = frozenset()
+    policy: str | None = None
+    status: str = "none"
+    outcome: str | None = None
+    reason: str | None = None
+    model_created: str | None = None
+    granted_at: str | None = None
+    updated_at: str | None = None
+    event_id: str | None = None
+    trigger: str | None = None
+    history: tuple[Mapping[str, str], ...] = field(default=(), compare=False)
+
+    @property
+    def holders(self) -> frozenset[str]:
+        """Every role that may currently hold this model's grant."""
+        return self.pending | ({self.role} if self.role else set())
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "pk": record_pk(self.key),
+            "region": self.key.region,
+            "name_lower": self.key.name_lower,
+            "version": self.version,
+            "status": self.status,
+        }
+        optional = {
+            "model_arn": self.model_arn, "role": self.role, "policy": self.policy,
+            "outcome": self.outcome, "reason": self.reason, "model_created": self.model_created,
+            "granted_at": self.granted_at, "updated_at": self.updated_at,
+            "event_id": self.event_id, "trigger": self.trigger,
+        }
+        item.update({k: v for k, v in optional.items() if v})
+        if self.pending:
+            item["pending"] = set(self.pending)
+        if self.history:
+            item["history"] = [dict(h) for h in self.history[-HISTORY_LIMIT:]]
+        return {k: _SER.serialize(v) for k, v in item.items()}
+
+    @classmethod
+    def from_item(cls, raw: Mapping[str, Any]) -> GrantRecord:
+        item = {k: _DESER.deserialize(v) for k, v in raw.items()}
+        key = ModelKey(str(item["region"]), str(item["name_lower"]))
+        text = {k: (str(item[k]) if item.get(k) is not None else None) for k in (
+            "model_arn", "role", "policy", "outcome", "reason", "model_created", "granted_at",
+            "updated_at", "event_id", "trigger")}
+        return cls(
+            key=key,
+            version=int(item.get("version", 0)),
+            pending=frozenset(str(p) for p in item.get("pending", set())),
+            status=str(item.get("status", "none")),
+            history=tuple({str(k): str(v) for k, v in h.items()} for h in item.get("history", [])),
+            **text,
+        )
+
+    def advanced(self, **changes: Any) -> GrantRecord:
+        """A copy with `changes` and the next version number."""
+        return replace(self, version=self.version + 1, **changes)
+
+
+class GrantRecords:
+    """Reads and conditional writes of grant records."""
+
+    def __init__(self, client: DynamoDBClient, table: str, *, now: Any = time.time) -> None:
+        self._db = client
+        self._table = table
+        self._now = now
+
+    def get_many(self, keys: Iterable[ModelKey], *, consistent: bool = True) -> dict[
+        ModelKey, GrantRecord
+    ]:
+        """Current records (a blank one, version 0, for a model never seen)."""
+        wanted = {record_pk(k): k for k in keys}
+        found: dict[ModelKey, GrantRecord] = {k: GrantRecord(k) for k in wanted.values()}
+        pks = sorted(wanted)
+        for start in range(0, len(pks), 100):
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [{"pk": {"S": pk}} for pk in pks[start : start + 100]],
+                    "ConsistentRead": consistent,
+                }
+            }
+            for attempt in range(8):
+                with translated("BatchGetItem"):
+                    answer = self._db.batch_get_item(RequestItems=request)
+                for raw in answer.get("Responses", {}).get(self._table, []):
+                    record = GrantRecord.from_item(raw)
+                    found[record.key] = record
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise AwsTransientError("BatchGetItem left keys unprocessed")
+        return found
+
+    def write_conditional(self, records: Sequence[GrantRecord]) -> set[ModelKey]:
+        """Write each record only if its stored version is still `record.version - 1`.
+
+        Returns the keys whose condition failed (someone else wrote first). Transactions of
+        up to 100 items keep the call count low; a cancelled transaction is replayed item
+        by item to find out which records conflicted.
+        """
+        conflicts: set[ModelKey] = set()
+        for start in range(0, len(records), 100):
+            chunk = records[start : start + 100]
+            try:
+                with translated("TransactWriteItems"):
+                    try:
+                        self._db.transact_write_items(
+                            TransactItems=[{"Put": self._conditional_put(r)} for r in chunk]
+                        )
+                    except ClientError as exc:
+                        if error_code(exc) != "TransactionCanceledException":
+                            raise
+                        raise _Cancelled from exc
+            except _Cancelled:
+                for record in chunk:
+                    if not self._put_one(record):
+                        conflicts.add(record.key)
+        return conflicts
+
+    def _put_one(self, record: GrantRecord) -> bool:
+        with translated("PutItem"):
+            try:
+                self._db.put_item(**self._conditional_put(record))
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return False
+                raise
+        return True
+
+    def _conditional_put(self, record: GrantRecord) -> dict[str, Any]:
+        previous = record.version - 1
+        if previous <= 0:
+            condition = "attribute_not_exists(pk) OR version = :v"
+        else:
+            condition = "version = :v"
+        return {
+            "TableName": self._table,
+            "Item": record.to_item(),
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": {":v": {"N": str(max(previous, 0))}},
+        }
+
+    def by_role(self, role: str) -> list[GrantRecord]:
+        """Every record whose grant is held by `role` (the sparse `by-role` index)."""
+        out: list[GrantRecord] = []
+        with translated("Query by-role"):
+            pages = self._db.get_paginator("query").paginate(
+                TableName=self._table,
+                IndexName=ROLE_INDEX,
+                KeyConditionExpression="#r = :r",
+                ExpressionAttributeNames={"#r": "role"},
+                ExpressionAttributeValues={":r": {"S": role}},
+            )
+            for page in pages:
+                out += [GrantRecord.from_item(i) for i in page.get("Items", [])]
+        return out
+
+    def scan(self) -> Iterator[GrantRecord]:
+        """Every model record (leases skipped), page by page."""
+        with translated("Scan"):
+            pages = self._db.get_paginator("scan").paginate(
+                TableName=self._table,
+                FilterExpression="begins_with(pk, :p)",
+                ExpressionAttributeValues={":p": {"S": "model#"}},
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield GrantRecord.from_item(item)
+
+
+class _Cancelled(Exception):
+    """A TransactWriteItems call was cancelled by a failed condition."""

@@ -1,0 +1,115 @@
+"""Per-model decisions: who should hold the grant, or why nobody should. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from model_access.arns import ModelKey, Scope
+from model_access.events import ModelHint
+from model_access.outcomes import Outcome
+from model_access.owner import (
+    OwnerRef,
+    Refusal,
+    RoleFacts,
+    check_role,
+    owner_change_allowed,
+    owner_values,
+    parse_owner,
+)
+from model_access.settings import OwnerChangeMode, Settings
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The desired state of one model's grant."""
+
+    key: ModelKey
+    exists: bool
+    model_arn: str | None = None
+    model_name: str | None = None
+    created: str | None = None
+    owner_value: str | None = None
+    desired_role: str | None = None
+    refusal: Refusal | None = None
+
+
+def decide(
+    key: ModelKey,
+    truth_exists: bool,
+    *,
+    model_arn: str | None,
+    model_name: str | None,
+    created: str | None,
+    tags: Sequence[tuple[str, str]],
+    settings: Settings,
+    scope: Scope,
+    role_facts: Callable[[str], RoleFacts | None],
+) -> Decision:
+    """Who should hold the grant of a model, from its current tags and IAM facts."""
+    if not truth_exists:
+        return Decision(key, False)
+    values = owner_values(tags, settings.owner_tag_key)
+    base = Decision(key, True, model_arn, model_name, created, values[0] if values else None)
+    parsed = parse_owner(tags, settings.owner_tag_key, scope)
+    if isinstance(parsed, Refusal):
+        return replace(base, refusal=parsed)
+    return _check(base, parsed, role_facts(parsed.name), settings)
+
+
+def _check(base: Decision, ref: OwnerRef, facts: RoleFacts | None, settings: Settings) -> Decision:
+    refusal = check_role(ref, facts, settings)
+    if refusal is not None or facts is None:
+        return replace(base, refusal=refusal)
+    return replace(base, desired_role=facts.name)
+
+
+def protect_owner_change(
+    decision: Decision,
+    current_role: str | None,
+    recorded_created: str | None,
+    hints: Sequence[ModelHint],
+    settings: Settings,
+) -> Decision:
+    """In protected mode, refuse an owner change nobody trusted made; else pass `decision` on.
+
+    A change is trusted when the newest tag edit that set today's owner value came from the
+    current owner role or an allowlisted caller. A model re-created under a reused name
+    (another creation time) is a new model, not an owner change. When we cannot tell
+    (no creation time recorded), nobody keeps or gets access: the grant is revoked and the
+    new owner refused, which can never hand the model to the wrong principal.
+    """
+    if settings.owner_change_mode is not OwnerChangeMode.PROTECTED:
+        return decision
+    if decision.desired_role is None or current_role is None:
+        return decision
+    if decision.desired_role.lower() == current_role.lower():
+        return decision
+    if recorded_created and decision.created and recorded_created != decision.created:
+        return decision
+    edits = sorted((h for h in hints if h.is_tag_edit), key=lambda h: h.event_time or "")
+    for hint in reversed(edits):
+        if hint.owner_value == decision.owner_value:
+            if owner_change_allowed(hint.caller_arn, [current_role], settings):
+                return decision
+            break
+    who = next((h.caller_arn for h in reversed(edits) if h.caller_arn), None) or "an unknown caller"
+    if not recorded_created or not decision.created:
+        return replace(
+            decision,
+            desired_role=None,
+            refusal=Refusal(
+                Outcome.OWNER_CHANGE_DENIED,
+                f"owner changed from {current_role} to {decision.owner_value!r} by {who}; "
+                "cannot verify it is the same model, so the grant is revoked and not moved",
+            ),
+        )
+    return replace(
+        decision,
+        desired_role=current_role,
+        refusal=Refusal(
+            Outcome.OWNER_CHANGE_DENIED,
+            f"owner tag changed from {current_role} to {decision.owner_value!r} by {who}, "
+            f"neither the current owner nor allowlisted; the grant stays with {current_role}",
+        ),
+    )

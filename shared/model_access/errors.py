@@ -1,0 +1,50 @@
+"""The project's one error tree; only the handler decides what each means for the batch.
+
+    ModelAccessError
+    ├── ConfigurationError     settings that cannot work; fail at start-up, loudly
+    ├── BadEventError          an event we cannot parse; final, counted as BadEvent
+    ├── RetryableError         try again later through the queue (batch item failure)
+    │   ├── LeaseBusyError         another worker holds the role's lease
+    │   ├── ConcurrentUpdateError  the model's record changed under us
+    │   ├── ModelNotVisibleError   the event names a model SageMaker does not show yet
+    │   └── AwsTransientError      throttling / 5xx / network after botocore's retries
+    └── AwsPermanentError      an AWS answer that retrying will not change
+"""
+
+from __future__ import annotations
+
+
+class ModelAccessError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ConfigurationError(ModelAccessError):
+    """Settings that cannot work (unknown action, bad share, malformed list)."""
+
+
+class BadEventError(ModelAccessError):
+    """An event that is not a CloudTrail-shaped SageMaker call we understand."""
+
+
+class RetryableError(ModelAccessError):
+    """A condition that a later delivery of the same record can get past."""
+
+
+class LeaseBusyError(RetryableError):
+    """Another reconcile holds the lease of a role this record needs."""
+
+
+class ConcurrentUpdateError(RetryableError):
+    """The model's grant record changed between our read and our conditional write."""
+
+
+class ModelNotVisibleError(RetryableError):
+    """SageMaker does not (yet) show a model that an event says was created."""
+
+
+class AwsTransientError(RetryableError):
+    """Throttling, 5xx or a network failure that outlived botocore's own retries."""
+
+
+class AwsPermanentError(ModelAccessError):
+    """An AWS error that retrying will not fix (access denied, malformed request)."""

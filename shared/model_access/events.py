@@ -1,0 +1,259 @@
+"""Turn an EventBridge event (CloudTrail-shaped SageMaker call) into a typed model hint.
+
+The event is only a hint: the reconcile re-reads the truth from SageMaker. The parser is
+pure and strict: anything it cannot understand raises BadEventError with a reason;
+things it understands but that need no work come back as `Ignored`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+
+from model_access.arns import ModelKey, is_valid_model_name, parse_model_arn
+from model_access.errors import BadEventError
+
+CLOUDTRAIL_DETAIL_TYPE: Final = "AWS API Call via CloudTrail"
+SAGEMAKER_SOURCE: Final = "aws.sagemaker"
+SAGEMAKER_EVENT_SOURCE: Final = "sagemaker.amazonaws.com"
+RECONCILE_SOURCE: Final = "model-access"
+RECONCILE_DETAIL_TYPE: Final = "Reconcile Model"
+MAX_EVENT_BYTES: Final = 1_048_576
+"""SQS's largest message (1 MiB); a bigger body cannot be a real delivery."""
+
+
+class Trigger(StrEnum):
+    """What made us look at a model; the handled SageMaker API calls plus a manual reconcile."""
+
+    CREATE = "CreateModel"
+    DELETE = "DeleteModel"
+    ADD_TAGS = "AddTags"
+    DELETE_TAGS = "DeleteTags"
+    RECONCILE = "Reconcile"
+
+
+HANDLED_EVENT_NAMES: Final = (Trigger.CREATE, Trigger.DELETE, Trigger.ADD_TAGS, Trigger.DELETE_TAGS)
+
+
+@dataclass(frozen=True)
+class ModelHint:
+    """One event's claim about one model; `key` is what batches are grouped by."""
+
+    trigger: Trigger
+    event_id: str
+    model_name: str
+    region: str
+    model_arn: str | None = None
+    account: str | None = None
+    caller_arn: str | None = None
+    event_time: str | None = None
+    owner_value: str | None = None
+    """For an AddTags that sets the owner tag: the value it set (protected mode checks it)."""
+
+    @property
+    def key(self) -> ModelKey:
+        return ModelKey.of(self.region, self.model_name)
+
+    @property
+    def is_tag_edit(self) -> bool:
+        return self.trigger in (Trigger.ADD_TAGS, Trigger.DELETE_TAGS)
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A well-formed event that needs no work (failed call, other resource, other tag)."""
+
+    event_id: str
+    reason: str
+
+
+def parse_body(body: str | bytes | None, owner_tag_key: str) -> ModelHint | Ignored:
+    """Parse an SQS message body holding one EventBridge event."""
+    if body is None:
+        raise BadEventError("empty message body")
+    if len(body) > MAX_EVENT_BYTES:
+        raise BadEventError(f"message body of {len(body)} bytes exceeds {MAX_EVENT_BYTES}")
+    try:
+        event = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadEventError(f"message body is not JSON: {exc}") from None
+    return parse_event(event, owner_tag_key)
+
+
+def parse_event(event: Any, owner_tag_key: str) -> ModelHint | Ignored:
+    """Parse one EventBridge event (a dict); raise BadEventError when it is not one we handle."""
+    if not isinstance(event, Mapping):
+        raise BadEventError(f"event is a JSON {type(event).__name__}, not an object")
+    envelope = EventBridgeEvent(dict(event))
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        raise BadEventError("event has no 'detail' object")
+    source, detail_type = event.get("source"), event.get("detail-type")
+    if source == RECONCILE_SOURCE and detail_type == RECONCILE_DETAIL_TYPE:
+        return _reconcile_hint(event, detail)
+    if source != SAGEMAKER_SOURCE:
+        raise BadEventError(f"source {source!r} is not {SAGEMAKER_SOURCE!r}")
+    if detail_type != CLOUDTRAIL_DETAIL_TYPE:
+        raise BadEventError(f"detail-type {detail_type!r} is not {CLOUDTRAIL_DETAIL_TYPE!r}")
+    if detail.get("eventSource") != SAGEMAKER_EVENT_SOURCE:
+        raise BadEventError(f"eventSource {detail.get('eventSource')!r} is not SageMaker's")
+    event_id = _text(detail.get("eventID")) or _text(event.get("id")) or "unknown"
+    name = _text(detail.get("eventName"))
+    if detail.get("errorCode") is not None:
+        return Ignored(event_id, f"failed call {name}: {detail.get('errorCode')}")
+    try:
+        trigger = Trigger(name)
+    except ValueError:
+        return Ignored(event_id, f"event {name!r} is not one this tool handles")
+    if trigger is Trigger.RECONCILE:
+        raise BadEventError("Reconcile is not a CloudTrail event name")
+    region = _text(detail.get("awsRegion")) or _text(envelope.region)
+    if not region:
+        raise BadEventError("event has no region (detail.awsRegion or region)")
+    common: dict[str, Any] = {
+        "trigger": trigger,
+        "event_id": event_id,
+        "region": region,
+        "account": _text(detail.get("recipientAccountId")) or _text(event.get("account")),
+        "caller_arn": _caller_arn(detail.get("userIdentity")),
+        "event_time": _text(detail.get("eventTime")) or _text(event.get("time")),
+    }
+    params = detail.get("requestParameters")
+    params = params if isinstance(params, Mapping) else None
+    if trigger is Trigger.CREATE:
+        return _create_hint(detail, params, common)
+    if trigger is Trigger.DELETE:
+        model_name = _text(params.get("modelName")) if params else None
+        if not model_name:
+            raise BadEventError("DeleteModel without requestParameters.modelName")
+        return ModelHint(model_name=_checked_name(model_name), **common)
+    return _tag_edit_hint(trigger, params, owner_tag_key, common)
+
+
+def _create_hint(
+    detail: Mapping[str, Any], params: Mapping[str, Any] | None, common: dict[str, Any]
+) -> ModelHint:
+    response = detail.get("responseElements")
+    arn = _text(response.get("modelArn")) if isinstance(response, Mapping) else None
+    name = _text(params.get("modelName")) if params else None
+    if arn:
+        parsed = parse_model_arn(arn)
+        if parsed is None:
+            raise BadEventError(f"responseElements.modelArn {arn[:200]!r} is not a model ARN")
+        if name and name.lower() != parsed.name.lower():
+            raise BadEventError(f"modelName {name!r} does not match modelArn {arn!r}")
+        return ModelHint(model_name=parsed.name, model_arn=arn, **common)
+    if not name:
+        raise BadEventError("CreateModel without modelArn or modelName")
+    return ModelHint(model_name=_checked_name(name), **common)
+
+
+def _tag_edit_hint(
+    trigger: Trigger,
+    params: Mapping[str, Any] | None,
+    owner_tag_key: str,
+    common: dict[str, Any],
+) -> ModelHint | Ignored:
+    if params is None:
+        raise BadEventError(f"{trigger} without requestParameters: cannot tell which resource")
+    arn = _text(params.get("resourceArn"))
+    if not arn:
+        raise BadEventError(f"{trigger} without requestParameters.resourceArn")
+    if ":model/" not in arn:
+        return Ignored(common["event_id"], f"{trigger} on a resource that is not a model")
+    parsed = parse_model_arn(arn)
+    if parsed is None:
+        raise BadEventError(f"resourceArn {arn[:200]!r} is not a model ARN")
+    if not _touches_owner(trigger, params, owner_tag_key):
+        return Ignored(common["event_id"], f"{trigger} does not touch tag {owner_tag_key!r}")
+    return ModelHint(
+        model_name=parsed.name,
+        model_arn=arn,
+        owner_value=_owner_value_set(trigger, params, owner_tag_key),
+        **common,
+    )
+
+
+def _touches_owner(trigger: Trigger, params: Mapping[str, Any], owner_tag_key: str) -> bool:
+    """Whether a tag edit may change the owner; unknown shapes count as touching it (safe)."""
+    if trigger is Trigger.ADD_TAGS:
+        tags = params.get("tags")
+        if not isinstance(tags, list):
+            return True
+        return any(not isinstance(t, Mapping) or t.get("key", t.get("Key")) == owner_tag_key
+                   for t in tags)
+    keys = params.get("tagKeys")
+    if not isinstance(keys, list):
+        return True
+    return owner_tag_key in keys
+
+
+def _owner_value_set(
+    trigger: Trigger, params: Mapping[str, Any], owner_tag_key: str
+) -> str | None:
+    if trigger is not Trigger.ADD_TAGS or not isinstance(params.get("tags"), list):
+        return None
+    values = {
+        t.get("value", t.get("Value"))
+        for t in params["tags"]
+        if isinstance(t, Mapping) and t.get("key", t.get("Key")) == owner_tag_key
+    }
+    value = values.pop() if len(values) == 1 else None
+    return value if isinstance(value, str) else None
+
+
+def _reconcile_hint(event: Mapping[str, Any], detail: Mapping[str, Any]) -> ModelHint:
+    arn = _text(detail.get("modelArn"))
+    event_id = _text(event.get("id")) or "manual"
+    if arn:
+        parsed = parse_model_arn(arn)
+        if parsed is None:
+            raise BadEventError(f"modelArn {arn[:200]!r} is not a model ARN")
+        return ModelHint(Trigger.RECONCILE, event_id, parsed.name, parsed.region, model_arn=arn,
+                         account=parsed.account)
+    name, region = _text(detail.get("modelName")), _text(event.get("region"))
+    if not name or not region:
+        raise BadEventError("Reconcile needs detail.modelArn, or detail.modelName and region")
+    return ModelHint(Trigger.RECONCILE, event_id, _checked_name(name), region)
+
+
+def reconcile_event(model_arn: str, event_id: str) -> dict[str, Any]:
+    """The event a backfill or an operator sends to re-drive one model through the queue."""
+    parsed = parse_model_arn(model_arn)
+    region = parsed.region if parsed else ""
+    return {
+        "version": "0",
+        "id": event_id,
+        "source": RECONCILE_SOURCE,
+        "detail-type": RECONCILE_DETAIL_TYPE,
+        "region": region,
+        "resources": [model_arn],
+        "detail": {"modelArn": model_arn},
+    }
+
+
+def _caller_arn(identity: Any) -> str | None:
+    """The caller's role ARN for role sessions (sessionIssuer), else the identity ARN."""
+    if not isinstance(identity, Mapping):
+        return None
+    context = identity.get("sessionContext")
+    if isinstance(context, Mapping):
+        issuer = context.get("sessionIssuer")
+        if isinstance(issuer, Mapping) and _text(issuer.get("arn")):
+            return _text(issuer.get("arn"))
+    return _text(identity.get("arn"))
+
+
+def _checked_name(name: str) -> str:
+    if not is_valid_model_name(name):
+        raise BadEventError(f"model name {name[:100]!r} is not a valid SageMaker model name")
+    return name
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

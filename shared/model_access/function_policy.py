@@ -1,0 +1,160 @@
+"""The functions' own IAM policy: what the provisioner and backfill may do, and nothing more.
+
+Pure (no boto3, no pulumi): the Pulumi program renders it with the stack's ARNs, and the
+infra tests lint it against the IAM catalog and run it under moto's IAM enforcement.
+
+The guard rails hold even against a bug in the runtime:
+- IAM policy writes only on the tool's own path (`policy<path>*`);
+- attach/detach only of policies on that path (`iam:PolicyARN` condition), only on eligible
+  roles (role path prefix and/or role tag), never on the functions' own role, on
+  service-linked roles or on the deny list (explicit Deny);
+- SageMaker read-only; the grant table, queue, log groups and backfill function by ARN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from model_access.owner import SERVICE_LINKED_PATH
+from model_access.settings import Settings
+
+POLICY_VERSION: Final = "2012-10-17"
+
+# Actions with no resource type at all: IAM only accepts `Resource: "*"` for them.
+NO_RESOURCE_TYPE_ACTIONS: Final = (
+    "sagemaker:ListModels",  # lists every model; no model ARN to scope to
+    "tag:GetResources",  # Resource Groups Tagging API: account-wide index
+    "iam:GetAccountSummary",  # account quotas (policies per role, policy size)
+    "iam:ListPolicies",  # filtered by PathPrefix in the request, not by ARN
+    "xray:PutTraceSegments",  # X-Ray tracing from the Tracer
+    "xray:PutTelemetryRecords",
+)
+MODEL_READ_ACTIONS: Final = ("sagemaker:DescribeModel", "sagemaker:ListTags")
+ROLE_READ_ACTIONS: Final = ("iam:GetRole", "iam:ListAttachedRolePolicies")
+TOOL_POLICY_READ_ACTIONS: Final = (
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:ListPolicyVersions",
+    "iam:ListEntitiesForPolicy",
+)
+TOOL_POLICY_WRITE_ACTIONS: Final = (
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:TagPolicy",
+)
+ATTACH_ACTIONS: Final = ("iam:AttachRolePolicy", "iam:DetachRolePolicy")
+TABLE_ITEM_ACTIONS: Final = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+TABLE_READ_ACTIONS: Final = ("dynamodb:Query", "dynamodb:Scan")
+QUEUE_CONSUME_ACTIONS: Final = (
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+    "sqs:ReceiveMessage",
+)
+LOG_ACTIONS: Final = ("logs:CreateLogStream", "logs:PutLogEvents")
+POLICY_ARN_CONDITION_KEY: Final = "iam:PolicyARN"
+
+
+@dataclass(frozen=True)
+class FunctionResources:
+    """The ARNs the functions' role is scoped to (known once the stack's resources exist)."""
+
+    table_arn: str
+    queue_arn: str
+    log_group_arns: tuple[str, ...]
+    backfill_function_arn: str
+    own_role_path: str = "/"
+
+
+def _iam_arn(settings: Settings, resource: str) -> str:
+    if settings.account_id is None:
+        raise ValueError("the functions' policy needs the account id (settings.account_id)")
+    return f"arn:{settings.partition}:iam::{settings.account_id}:{resource}"
+
+
+def tool_policy_arn_pattern(settings: Settings) -> str:
+    """Every policy the tool may own: `arn:<p>:iam::<account>:policy<path>*`."""
+    return _iam_arn(settings, f"policy{settings.policy_path}*")
+
+
+def eligible_roles_arn_pattern(settings: Settings) -> str:
+    """Roles that may receive a tool policy: all roles, or those under the path prefix."""
+    return _iam_arn(settings, f"role{settings.role_path_prefix or '/'}*")
+
+
+def protected_role_arns(settings: Settings, own_role_path: str = "/") -> list[str]:
+    """Roles no tool policy may ever be attached to or detached from, whatever the code does."""
+    if not settings.provisioner_role:
+        raise ValueError("the functions' policy needs the role name (settings.provisioner_role)")
+    arns = [
+        _iam_arn(settings, f"role{own_role_path}{settings.provisioner_role}"),
+        _iam_arn(settings, f"role{SERVICE_LINKED_PATH}*"),
+    ]
+    for entry in settings.deny_roles:
+        if entry.startswith("arn:"):
+            arns.append(entry)
+        else:
+            arns += [_iam_arn(settings, f"role/{entry}"), _iam_arn(settings, f"role/*/{entry}")]
+    return list(dict.fromkeys(arns))
+
+
+def _attach_statement(settings: Settings) -> dict[str, Any]:
+    condition: dict[str, dict[str, str]] = {
+        "ArnLike": {POLICY_ARN_CONDITION_KEY: tool_policy_arn_pattern(settings)}
+    }
+    if settings.role_tag is not None:
+        key, value = settings.role_tag
+        condition["StringEquals"] = {f"iam:ResourceTag/{key}": value}
+    return {
+        "Sid": "AttachToolPoliciesToEligibleRoles",
+        "Effect": "Allow",
+        "Action": list(ATTACH_ACTIONS),
+        "Resource": eligible_roles_arn_pattern(settings),
+        "Condition": condition,
+    }
+
+
+def function_policy(settings: Settings, resources: FunctionResources) -> dict[str, Any]:
+    """The identity policy of the functions' role, as IAM's PutRolePolicy takes it."""
+    sagemaker_models = (
+        f"arn:{settings.partition}:sagemaker:{settings.region}:{settings.account_id}:model/*"
+    )
+    tool_policies = tool_policy_arn_pattern(settings)
+    statements: list[dict[str, Any]] = [
+        _allow("ReadModels", MODEL_READ_ACTIONS, sagemaker_models),
+        _allow("ActionsWithoutResourceType", NO_RESOURCE_TYPE_ACTIONS, "*"),
+        _allow("ReadRoles", ROLE_READ_ACTIONS, _iam_arn(settings, "role/*")),
+        _allow("ReadToolPolicies", TOOL_POLICY_READ_ACTIONS, tool_policies),
+        _allow("WriteToolPolicies", TOOL_POLICY_WRITE_ACTIONS, tool_policies),
+        _attach_statement(settings),
+        {
+            "Sid": "NeverTouchProtectedRoles",
+            "Effect": "Deny",
+            "Action": list(ATTACH_ACTIONS),
+            "Resource": protected_role_arns(settings, resources.own_role_path),
+        },
+        _allow("GrantTableItems", TABLE_ITEM_ACTIONS, resources.table_arn),
+        _allow("GrantTableQueries", TABLE_READ_ACTIONS,
+               [resources.table_arn, f"{resources.table_arn}/index/*"]),
+        _allow("ConsumeEventQueue", QUEUE_CONSUME_ACTIONS, resources.queue_arn),
+        _allow("WriteOwnLogs", LOG_ACTIONS,
+               [f"{arn}:log-stream:*" for arn in resources.log_group_arns]),
+        _allow("ContinueBackfill", ("lambda:InvokeFunction",), resources.backfill_function_arn),
+    ]
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def _allow(sid: str, actions: tuple[str, ...], resource: str | list[str]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}

@@ -1,0 +1,82 @@
+"""Pack a role's model ARNs into numbered tool policies: few writes, never over a limit.
+
+Stable by design: an ARN that is already placed stays in its policy, new ARNs go to the
+first policy with room (first fit, lowest number first), a new policy is opened only when
+none has room and the role's share allows it. Rewriting fewer policies means fewer IAM
+writes; a full repack would touch every policy of the role on every change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+MAX_SLOT_INDEX: Final = 99
+"""Policy names end in a two-digit number."""
+
+
+@dataclass(frozen=True)
+class PackResult:
+    """Where every ARN ended up: numbered slots (all non-empty) and what did not fit."""
+
+    slots: Mapping[int, frozenset[str]]
+    unplaced: frozenset[str]
+
+
+def pack(
+    current: Mapping[int, Iterable[str]],
+    add: Iterable[str],
+    remove: Iterable[str],
+    *,
+    base_size: int,
+    arn_cost: Callable[[str], int],
+    budget: int,
+    max_slots: int,
+) -> PackResult:
+    """Apply `remove` then `add` to the current slots, keeping each slot's size within `budget`.
+
+    A slot's size is modelled as `base_size + sum(arn_cost(a))`, which counts one comma
+    per ARN list too many and so errs on the safe side of `budget`.
+    Slots already over budget (a lowered margin, a hand edit) shed their last ARNs, which
+    are then placed like new ones. ARNs that fit nowhere are returned in `unplaced`.
+    """
+    removed = set(remove)
+    slots: dict[int, set[str]] = {i: set(arns) - removed for i, arns in current.items()}
+    sizes = {i: base_size + sum(arn_cost(a) for a in arns) for i, arns in slots.items()}
+    shed: set[str] = set()
+    for index in sorted(slots):
+        for arn in sorted(slots[index], reverse=True):
+            if sizes[index] <= budget:
+                break
+            slots[index].discard(arn)
+            sizes[index] -= arn_cost(arn)
+            shed.add(arn)
+    placed = set().union(*slots.values()) if slots else set()
+    pending = sorted((set(add) | shed) - placed)
+    unplaced: set[str] = set()
+    for arn in pending:
+        cost = arn_cost(arn)
+        target = next(
+            (i for i in sorted(slots) if slots[i] and sizes[i] + cost <= budget), None
+        )
+        if target is None:
+            target = _open_slot(slots, max_slots)
+            if target is None or base_size + cost > budget:
+                unplaced.add(arn)
+                continue
+            slots[target] = set()
+            sizes[target] = base_size
+        slots[target].add(arn)
+        sizes[target] += cost
+    return PackResult(
+        {i: frozenset(arns) for i, arns in sorted(slots.items()) if arns}, frozenset(unplaced)
+    )
+
+
+def _open_slot(slots: Mapping[int, set[str]], max_slots: int) -> int | None:
+    """The lowest free slot number, or None when the role's share is used up."""
+    in_use = {i for i, arns in slots.items() if arns}
+    if len(in_use) >= max_slots:
+        return None
+    return next((i for i in range(1, MAX_SLOT_INDEX + 1) if i not in in_use), None)

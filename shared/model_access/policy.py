@@ -1,0 +1,108 @@
+"""Render a tool policy document for a set of model ARNs, and know its size without rendering.
+
+IAM counts a managed policy's size in non-whitespace characters (limit 6,144). We submit
+compact JSON, whose only whitespace would be inside strings (ARNs have none), so the
+compact length is exactly what IAM counts. `PolicyShape.size` computes it arithmetically
+so packing stays cheap; a property test pins it to `len(to_json(render(...)))`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Final
+
+from model_access.access import MODEL_ARN_CONDITION_KEY, AccessProfile
+from model_access.arns import Scope, parse_model_arn
+
+POLICY_VERSION: Final = "2012-10-17"
+MODEL_SID: Final = "OwnerModelAccess"
+CONDITIONED_SID: Final = "OwnerModelUse"
+
+
+def to_json(document: Mapping[str, Any]) -> str:
+    """The exact text we send to IAM (compact, key order kept)."""
+    return json.dumps(document, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class PolicyShape:
+    """Everything about a tool policy except which ARNs it holds."""
+
+    profile: AccessProfile
+    scope: Scope
+
+    def conditioned_resources(self) -> list[str]:
+        """`<type>/*` ARNs for the conditioned statement, in our region and account only."""
+        return [
+            f"arn:{self.scope.partition}:sagemaker:{self.scope.region}:{self.scope.account}:{rt}/*"
+            for rt in self.profile.conditioned_resource_types
+        ]
+
+    def render(self, arns: Iterable[str]) -> dict[str, Any]:
+        """The policy document granting the profile on exactly these model ARNs (sorted)."""
+        resources = sorted(set(arns))
+        if not resources:
+            raise ValueError("a tool policy needs at least one model ARN")
+        statements: list[dict[str, Any]] = [
+            {
+                "Sid": MODEL_SID,
+                "Effect": "Allow",
+                "Action": list(self.profile.model_actions),
+                "Resource": resources,
+            }
+        ]
+        if self.profile.conditioned_actions:
+            statements.append(
+                {
+                    "Sid": CONDITIONED_SID,
+                    "Effect": "Allow",
+                    "Action": sorted({a for a, _ in self.profile.conditioned_actions}),
+                    "Resource": self.conditioned_resources(),
+                    "Condition": {"ArnEquals": {MODEL_ARN_CONDITION_KEY: resources}},
+                }
+            )
+        return {"Version": POLICY_VERSION, "Statement": statements}
+
+    @property
+    def arn_occurrences(self) -> int:
+        """How many lists of the document repeat every ARN."""
+        return 2 if self.profile.conditioned_actions else 1
+
+    @cached_property
+    def base_size(self) -> int:
+        """Size of the document with empty ARN lists."""
+        probe = self.render(["arn:aws:sagemaker:r:1:model/x"])
+        return len(to_json(probe)) - self.arn_occurrences * (len("arn:aws:sagemaker:r:1:model/x") + 2)
+
+    def arn_cost(self, arn: str) -> int:
+        """Characters one more ARN adds (quotes and a comma in each list it appears in)."""
+        return self.arn_occurrences * (len(arn) + 3)
+
+    def size(self, arns: Iterable[str]) -> int:
+        """Exactly `len(to_json(self.render(arns)))`, for a non-empty set, without rendering."""
+        unique = set(arns)
+        if not unique:
+            return self.base_size
+        return self.base_size + sum(self.arn_cost(a) for a in unique) - self.arn_occurrences
+
+
+def model_arns_in(document: Any) -> set[str]:
+    """Every model ARN a (possibly hand-edited) tool policy mentions, in resources or conditions."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            if parse_model_arn(node) is not None:
+                found.add(node)
+        elif isinstance(node, Mapping):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(document)
+    return found

@@ -1,0 +1,152 @@
+"""The provisioner's work for one invocation: parse, reconcile once, report per record.
+
+Two shapes arrive: an SQS batch whose bodies are EventBridge events (the production path),
+and one EventBridge event invoked directly (re-driving a single event by hand). A batch is
+coalesced: records naming the same model are reconciled once, and each role once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from model_access.arns import ModelKey
+from model_access.errors import BadEventError, RetryableError
+from model_access.events import Ignored, ModelHint, parse_body, parse_event
+from model_access.observability import count_calls, count_outcome, logger
+from model_access.outcomes import Outcome
+from model_access.results import ModelResult, Report
+from model_access.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What became of one SQS record (or the one direct event)."""
+
+    event_id: str
+    outcome: Outcome
+    reason: str
+    key: ModelKey | None = None
+
+
+def handle(event: Any, runtime: Runtime) -> dict[str, Any]:
+    """Entry point behind the Lambda handler; never raises for bad input."""
+    before = runtime.clients.counter.snapshot()
+    try:
+        if isinstance(event, Mapping) and isinstance(event.get("Records"), list):
+            return _handle_batch(dict(event), runtime)
+        return _handle_direct(event, runtime)
+    finally:
+        count_calls(runtime.clients.counter, before)
+
+
+def _handle_batch(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    parsed: dict[str, ModelHint | RecordOutcome] = {}
+    receive_counts: dict[ModelKey, int] = {}
+    for raw in event["Records"]:
+        record = SQSRecord(raw)
+        parsed[record.message_id] = _parse_record(record, runtime)
+        hint = parsed[record.message_id]
+        if isinstance(hint, ModelHint):
+            count = int(record.attributes.approximate_receive_count or 1)
+            receive_counts[hint.key] = max(receive_counts.get(hint.key, 0), count)
+    hints = [h for h in parsed.values() if isinstance(h, ModelHint)]
+    report = _reconcile(hints, runtime, receive_counts)
+    outcomes = _record_outcomes(parsed, report)
+
+    def record_handler(record: SQSRecord) -> None:
+        result = outcomes[record.message_id]
+        if result.outcome.is_retryable:
+            raise RetryableError(result.reason)
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return dict(process_partial_response(event, record_handler, processor))
+
+
+def _handle_direct(event: Any, runtime: Runtime) -> dict[str, Any]:
+    try:
+        hint = parse_event(event, runtime.settings.owner_tag_key)
+    except BadEventError as exc:
+        hint = None
+        result = RecordOutcome(_event_id(event), Outcome.BAD_EVENT, str(exc))
+    if isinstance(hint, Ignored):
+        result = RecordOutcome(hint.event_id, Outcome.IGNORED, hint.reason)
+    elif isinstance(hint, ModelHint):
+        report = _reconcile([hint], runtime, {})
+        result = _record_outcomes({"direct": hint}, report)["direct"]
+    if result.outcome.is_retryable:
+        # An async invoke is retried by Lambda and then goes to its failure destination.
+        raise RetryableError(f"{result.outcome}: {result.reason}")
+    return {"eventId": result.event_id, "outcome": result.outcome.value, "reason": result.reason}
+
+
+def _parse_record(record: SQSRecord, runtime: Runtime) -> ModelHint | RecordOutcome:
+    try:
+        hint = parse_body(record.body, runtime.settings.owner_tag_key)
+    except BadEventError as exc:
+        return RecordOutcome(record.message_id, Outcome.BAD_EVENT, str(exc))
+    if isinstance(hint, Ignored):
+        return RecordOutcome(hint.event_id, Outcome.IGNORED, hint.reason)
+    return hint
+
+
+def _reconcile(hints: list[ModelHint], runtime: Runtime,
+               receive_counts: dict[ModelKey, int]) -> Report:
+    if not hints:
+        return Report()
+    try:
+        return runtime.reconciler.reconcile(hints, receive_counts=receive_counts)
+    except Exception as exc:  # a bug or an unforeseen AWS answer: retry, never crash-loop
+        logger.exception("reconcile failed; every record of the batch goes back to the queue")
+        return Report(results={
+            h.key: ModelResult(h.key, Outcome.FAILED, f"unexpected error: {exc!r}"[:500],
+                               h.model_arn)
+            for h in hints
+        })
+
+
+def _record_outcomes(
+    parsed: Mapping[str, ModelHint | RecordOutcome], report: Report
+) -> dict[str, RecordOutcome]:
+    """Map results back to records; log one line per record, count one metric per model."""
+    outcomes: dict[str, RecordOutcome] = {}
+    counted: set[ModelKey] = set()
+    for message_id, item in parsed.items():
+        if isinstance(item, RecordOutcome):
+            outcomes[message_id] = item
+            count_outcome(item.outcome)
+            logger.info(item.reason, extra={"event_id": item.event_id, "message_id": message_id,
+                                            "outcome": item.outcome.value})
+            continue
+        result = report.results.get(item.key) or ModelResult(
+            item.key, Outcome.FAILED, "no result for this model", item.model_arn)
+        coalesced = item.key in counted
+        if not coalesced:
+            counted.add(item.key)
+            count_outcome(result.outcome)
+        outcomes[message_id] = RecordOutcome(item.event_id, result.outcome, result.reason, item.key)
+        logger.info(result.reason, extra={
+            "event_id": item.event_id, "message_id": message_id, "trigger": item.trigger.value,
+            "model_arn": result.model_arn or item.model_arn, "owner": result.owner,
+            "outcome": result.outcome.value, "granted_to": result.granted_to,
+            "revoked_from": list(result.revoked_from), "policy": result.policy,
+            "coalesced": coalesced,
+        })
+    for role, repair in report.repairs:
+        count_outcome(Outcome.REPAIRED)
+        logger.info(repair, extra={"outcome": Outcome.REPAIRED.value, "role": role})
+    return outcomes
+
+
+def _event_id(event: Any) -> str:
+    if isinstance(event, Mapping):
+        detail = event.get("detail")
+        if isinstance(detail, Mapping) and isinstance(detail.get("eventID"), str):
+            return str(detail["eventID"])
+        if isinstance(event.get("id"), str):
+            return str(event["id"])
+    return "unknown"

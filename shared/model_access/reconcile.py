@@ -1,0 +1,393 @@
+"""The one reconcile path every trigger goes through (event, re-drive, backfill, sweep).
+
+Level-triggered: the hints only say which models to look at. For each model we re-read
+the truth, decide who should hold its grant, take the leases of every role involved,
+and move each role's tool policies from what IAM holds to what the truth asks for; all
+models of one role in a batch cost one set of IAM writes for that role.
+
+Write order, chosen for crash consistency: (1) record intent (`pending` names every role
+that may end up holding the grant), (2) IAM, (3) final record. A crash anywhere leaves a
+record that still names every role to clean up, so the next delivery converges.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from model_access.arns import ModelKey, Scope, parse_model_arn
+from model_access.aws.apply import apply_role_plan
+from model_access.aws.iam import IamGateway
+from model_access.aws.leases import RoleLeases
+from model_access.aws.models import ModelReader, ModelTruth
+from model_access.aws.records import GrantRecord, GrantRecords
+from model_access.decide import Decision, decide, protect_owner_change
+from model_access.errors import ModelAccessError, RetryableError
+from model_access.events import ModelHint, Trigger
+from model_access.outcomes import Outcome
+from model_access.owner import RoleFacts
+from model_access.plan import RolePlan, plan_role
+from model_access.policy import PolicyShape
+from model_access.results import ModelResult, Report
+from model_access.settings import OwnerChangeMode, Settings
+from model_access.state import RoleState
+from model_access.summary import summarize
+
+
+@dataclass
+class Reconciler:
+    """Wires the adapters together; `reconcile` is the only entry point."""
+
+    settings: Settings
+    scope: Scope
+    iam: IamGateway
+    models: ModelReader
+    records: GrantRecords
+    leases: RoleLeases
+    shape: PolicyShape
+    clock: Callable[[], float] = time.time
+
+    def reconcile(
+        self,
+        hints: Sequence[ModelHint],
+        *,
+        dry_run: bool = False,
+        receive_counts: Mapping[ModelKey, int] | None = None,
+        unattached: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> Report:
+        """Bring every hinted model's grant in line with the truth; report per model."""
+        return _Run(self, hints, dry_run, receive_counts or {}, unattached or {}).execute()
+
+
+class _Run:
+    """The state of one reconcile; each step is one method, in `execute`'s order."""
+
+    def __init__(
+        self,
+        owner: Reconciler,
+        hints: Sequence[ModelHint],
+        dry_run: bool,
+        receive_counts: Mapping[ModelKey, int],
+        unattached: Mapping[str, tuple[str, ...]],
+    ) -> None:
+        self.o = owner
+        self.s = owner.settings
+        self.dry_run = dry_run
+        self.receive_counts = receive_counts
+        self.unattached = {k.lower(): v for k, v in unattached.items()}
+        self.hints: dict[ModelKey, list[ModelHint]] = {}
+        for hint in hints:
+            self.hints.setdefault(hint.key, []).append(hint)
+        self.done: dict[ModelKey, ModelResult] = {}
+        self.truths: dict[ModelKey, ModelTruth] = {}
+        self.decisions: dict[ModelKey, Decision] = {}
+        self.records: dict[ModelKey, GrantRecord] = {}
+        self.role_cache: dict[str, RoleFacts | None] = {}
+        self.held: set[str] = set()
+        self.states: dict[str, RoleState] = {}
+        self.plans: dict[str, RolePlan] = {}
+        self.report = Report(dry_run=dry_run)
+
+    @property
+    def active(self) -> list[ModelKey]:
+        return [k for k in self.hints if k not in self.done]
+
+    def execute(self) -> Report:
+        try:
+            self.check_scope()
+            self.read_truth()
+            self.decide_all()
+            self.read_records(consistent=False)
+            self.settle_missing()
+            if not self.dry_run:
+                self.take_leases()
+                self.read_records(consistent=True, must_be_leased=True)
+            self.protect()
+            if not self.dry_run:
+                self.write_intents()
+            self.read_role_states()
+            self.plan_roles()
+            if not self.dry_run:
+                self.apply_plans()
+            self.summarize()
+            if not self.dry_run:
+                self.write_final()
+        finally:
+            if self.held:
+                self.o.leases.release(self.held)
+        self.report.results.update(self.done)
+        self.report.role_plans.update(self.plans)
+        return self.report
+
+    # --- steps -----------------------------------------------------------------------
+
+    def fail(self, keys: Iterable[ModelKey], error: BaseException | str) -> None:
+        """End these models with a retry (the record goes back to the queue)."""
+        outcome = Outcome.RETRY
+        if isinstance(error, ModelAccessError) and not isinstance(error, RetryableError):
+            outcome = Outcome.FAILED
+        for key in keys:
+            if key not in self.done:
+                hint = self.hints[key][0]
+                self.done[key] = ModelResult(key, outcome, str(error), hint.model_arn)
+
+    def check_scope(self) -> None:
+        scope = self.o.scope
+        for key, hints in self.hints.items():
+            hint = hints[0]
+            parsed = parse_model_arn(hint.model_arn) if hint.model_arn else None
+            problem = None
+            if hint.region != scope.region:
+                problem = f"model is in region {hint.region}; this deployment serves {scope.region}"
+            elif parsed and parsed.partition != scope.partition:
+                problem = f"model ARN is in partition {parsed.partition}, not {scope.partition}"
+            elif scope.account and (
+                (parsed and parsed.account != scope.account)
+                or (hint.account and hint.account != scope.account)
+            ):
+                problem = f"model belongs to another account, not {scope.account}"
+            if problem:
+                self.done[key] = ModelResult(key, Outcome.FOREIGN_MODEL, problem, hint.model_arn)
+
+    def read_truth(self) -> None:
+        by_arn: dict[ModelKey, str] = {}
+        by_name: dict[ModelKey, str] = {}
+        protected = self.s.owner_change_mode is OwnerChangeMode.PROTECTED
+        for key in self.active:
+            hints = self.hints[key]
+            arn = next((h.model_arn for h in hints if h.model_arn), None)
+            authoritative = protected or any(h.trigger is not Trigger.CREATE
+                                             and h.trigger is not Trigger.RECONCILE for h in hints)
+            if arn and not authoritative:
+                by_arn[key] = arn
+            else:
+                by_name[key] = hints[0].model_name
+        try:
+            self.truths = self.o.models.read(by_arn, by_name)
+        except ModelAccessError as exc:
+            self.fail(self.active, exc)
+
+    def role_facts(self, name: str) -> RoleFacts | None:
+        lowered = name.lower()
+        if lowered not in self.role_cache:
+            self.role_cache[lowered] = self.o.iam.get_role(name)
+        return self.role_cache[lowered]
+
+    def decide_all(self) -> None:
+        for key in self.active:
+            truth = self.truths[key]
+            try:
+                self.decisions[key] = decide(
+                    key, truth.exists, model_arn=truth.arn, model_name=truth.name,
+                    created=truth.created, tags=truth.tags, settings=self.s,
+                    scope=self.o.scope, role_facts=self.role_facts,
+                )
+            except ModelAccessError as exc:
+                self.fail([key], exc)
+
+    def read_records(self, *, consistent: bool, must_be_leased: bool = False) -> None:
+        try:
+            self.records.update(self.o.records.get_many(self.active, consistent=consistent))
+        except ModelAccessError as exc:
+            self.fail(self.active, exc)
+            return
+        if must_be_leased:
+            for key in self.active:
+                missing = {r for r in self.records[key].holders if r.lower() not in self.held}
+                if missing:
+                    self.fail([key], f"grant record changed; role(s) {sorted(missing)} not leased")
+
+    def settle_missing(self) -> None:
+        """A model an event just created but SageMaker does not show yet: retry later."""
+        for key in self.active:
+            decision = self.decisions[key]
+            if decision.exists or self.records[key].holders:
+                continue
+            created_event = any(h.trigger is Trigger.CREATE for h in self.hints[key])
+            receives = self.receive_counts.get(key, self.s.max_receives_for_missing)
+            if created_event and receives < self.s.max_receives_for_missing:
+                self.fail([key], RetryableError("SageMaker does not show this model yet"))
+
+    def roles_needed(self, key: ModelKey) -> set[str]:
+        decision, record = self.decisions[key], self.records[key]
+        roles = set(record.holders)
+        if decision.desired_role:
+            roles.add(decision.desired_role)
+        return roles
+
+    def take_leases(self) -> None:
+        wanted = {r for key in self.active for r in self.roles_needed(key)}
+        try:
+            self.held = self.o.leases.acquire(wanted)
+        except ModelAccessError as exc:
+            self.fail(self.active, exc)
+            return
+        for key in self.active:
+            busy = sorted(r for r in self.roles_needed(key) if r.lower() not in self.held)
+            if busy:
+                self.fail([key], RetryableError(f"role(s) {busy} leased by another worker"))
+
+    def protect(self) -> None:
+        for key in self.active:
+            record = self.records[key]
+            self.decisions[key] = protect_owner_change(
+                self.decisions[key], record.role, record.model_created, self.hints[key], self.s
+            )
+
+    def write_intents(self) -> None:
+        intents: list[GrantRecord] = []
+        for key in self.active:
+            decision, record = self.decisions[key], self.records[key]
+            role = decision.desired_role
+            if role and role.lower() not in {h.lower() for h in record.holders}:
+                intents.append(record.advanced(
+                    pending=record.pending | {role},
+                    model_arn=decision.model_arn or record.model_arn,
+                    updated_at=_now(self.o.clock),
+                ))
+        try:
+            conflicts = self.o.records.write_conditional(intents)
+        except ModelAccessError as exc:
+            self.fail([r.key for r in intents], exc)
+            return
+        for record in intents:
+            if record.key in conflicts:
+                self.fail([record.key], RetryableError("grant record changed concurrently"))
+            else:
+                self.records[record.key] = record
+
+    def read_role_states(self) -> None:
+        roles: dict[str, str] = {}
+        for key in self.active:
+            for role in self.roles_needed(key):
+                roles.setdefault(role.lower(), role)
+        for lowered, role in sorted(roles.items()):
+            try:
+                facts = self.role_facts(role)
+                if facts is not None:
+                    self.states[lowered] = self.o.iam.read_role_state(
+                        facts, self.unattached.get(lowered, ())
+                    )
+            except ModelAccessError as exc:
+                self.fail([k for k in self.active if lowered in _lower(self.roles_needed(k))], exc)
+
+    def plan_roles(self) -> None:
+        active = set(self.active)
+        for lowered, state in self.states.items():
+            add: set[str] = set()
+            remove: set[str] = set()
+            for key in active:
+                decision = self.decisions[key]
+                if (decision.desired_role or "").lower() == lowered and decision.model_arn:
+                    add.add(decision.model_arn)
+            for arn in state.model_arns:
+                parsed = parse_model_arn(arn)
+                if parsed is None or parsed.key not in active:
+                    continue
+                decision = self.decisions[parsed.key]
+                keeps = (decision.desired_role or "").lower() == lowered
+                if not (keeps and arn == decision.model_arn):
+                    remove.add(arn)
+            self.plans[lowered] = plan_role(
+                state, add, remove, shape=self.o.shape, budget=self.s.policy_size_budget,
+                share=self.s.role_policy_share, name_prefix=self.s.policy_name_prefix,
+            )
+            self.report.repairs += [(state.role.name, r) for r in self.plans[lowered].repairs]
+
+    def apply_plans(self) -> None:
+        order = sorted(self.plans.items(), key=lambda kv: (bool(kv[1].added), kv[0]))
+        for lowered, plan in order:
+            if not plan.changes:
+                continue
+            try:
+                apply_role_plan(
+                    self.o.iam, plan, keep_versions=self.s.keep_policy_versions,
+                    lease_valid=lambda r=lowered: self.o.leases.still_valid(r),  # type: ignore[misc]
+                )
+            except ModelAccessError as exc:
+                touched = {k for k in self.active if lowered in _lower(self.roles_needed(k))}
+                touched |= {p.key for a in plan.added | plan.removed if (p := parse_model_arn(a))}
+                self.fail(touched, exc)
+
+    def summarize(self) -> None:
+        for key in self.active:
+            self.done[key] = summarize(
+                key, self.decisions[key], self.records[key], self.plans, self.states, self.s,
+                self.hints[key],
+            )
+
+    def write_final(self) -> None:
+        now = _now(self.o.clock)
+        updates: list[GrantRecord] = []
+        for key, result in self.done.items():
+            if key not in self.decisions or result.outcome.is_retryable:
+                continue
+            record = self.records.get(key)
+            if record is None:
+                continue
+            updated = _final_record(record, result, self.decisions[key], self.hints[key], now)
+            if updated is not None:
+                updates.append(updated)
+        try:
+            conflicts = self.o.records.write_conditional(updates)
+        except ModelAccessError as exc:
+            conflicts = {r.key for r in updates}
+            for key in conflicts:
+                self.done.pop(key, None)
+            self.fail(conflicts, exc)
+            return
+        for key in conflicts:
+            self.done.pop(key, None)
+        self.fail(conflicts, RetryableError("grant record changed concurrently"))
+
+
+def _final_record(
+    record: GrantRecord,
+    result: ModelResult,
+    decision: Decision,
+    hints: Sequence[ModelHint],
+    now: str,
+) -> GrantRecord | None:
+    """The record after a finished reconcile, or None when nothing worth writing changed."""
+    role = result.granted_to
+    status = "granted" if role else ("refused" if result.outcome.is_refusal else "absent")
+    if record.version == 0 and status == "absent":
+        return None
+    same_model = bool(decision.created) and decision.created == record.model_created
+    created = decision.created or (record.model_created if same_model or not decision.exists
+                                   else None)
+    fields = {
+        "model_arn": decision.model_arn or record.model_arn,
+        "role": role,
+        "pending": frozenset[str](),
+        "policy": result.policy if role else None,
+        "status": status,
+        "outcome": result.outcome.value,
+        "reason": result.reason,
+        "model_created": created,
+    }
+    if all(getattr(record, k) == v for k, v in fields.items()):
+        return None
+    hint = max(hints, key=lambda h: h.event_time or "")
+    history = record.history
+    if role != record.role or status != record.status:
+        history = (*history, {"at": now, "outcome": result.outcome.value, "role": role or "-",
+                              "event": hint.event_id})
+    return record.advanced(
+        **fields,
+        granted_at=(record.granted_at if role and role == record.role else (now if role else None)),
+        updated_at=now,
+        event_id=hint.event_id,
+        trigger=hint.trigger.value,
+        history=history,
+    )
+
+
+def _lower(names: Iterable[str]) -> set[str]:
+    return {n.lower() for n in names}
+
+
+def _now(clock: Callable[[], float]) -> str:
+    return datetime.fromtimestamp(clock(), UTC).isoformat(timespec="seconds")

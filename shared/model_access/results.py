@@ -1,0 +1,41 @@
+"""What a reconcile reports: one result per model, plus each role's plan and repairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from model_access.arns import ModelKey
+from model_access.outcomes import Outcome
+from model_access.plan import RolePlan
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """The outcome for one model, with enough context for one log line."""
+
+    key: ModelKey
+    outcome: Outcome
+    reason: str
+    model_arn: str | None = None
+    owner: str | None = None
+    granted_to: str | None = None
+    revoked_from: tuple[str, ...] = ()
+    policy: str | None = None
+
+
+@dataclass
+class Report:
+    """Everything one reconcile decided and did (or, in a dry run, would do)."""
+
+    results: dict[ModelKey, ModelResult] = field(default_factory=dict)
+    role_plans: dict[str, RolePlan] = field(default_factory=dict)
+    repairs: list[tuple[str, str]] = field(default_factory=list)
+    dry_run: bool = False
+
+    def merge(self, other: Report) -> None:
+        self.results.update(other.results)
+        self.role_plans.update(other.role_plans)
+        self.repairs += other.repairs
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results.values() if r.outcome is outcome)

@@ -1,0 +1,222 @@
+"""Settings read once from a mapping (the environment in Lambda, a dict in tests).
+
+Every environment variable the runtime reads is named here, so the Pulumi program and
+`model-access local up` set exactly these and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from model_access.errors import ConfigurationError
+
+
+class Env:
+    """Names of the environment variables the functions read."""
+
+    OWNER_TAG_KEY: Final = "MODEL_ACCESS_OWNER_TAG_KEY"
+    POLICY_PATH: Final = "MODEL_ACCESS_POLICY_PATH"
+    POLICY_NAME_PREFIX: Final = "MODEL_ACCESS_POLICY_NAME_PREFIX"
+    ACCESS_LEVEL: Final = "MODEL_ACCESS_ACCESS_LEVEL"
+    EXTRA_MODEL_ACTIONS: Final = "MODEL_ACCESS_EXTRA_MODEL_ACTIONS"
+    ALLOW_TAG_EDITS: Final = "MODEL_ACCESS_ALLOW_TAG_EDITS"
+    ROLE_POLICY_SHARE: Final = "MODEL_ACCESS_ROLE_POLICY_SHARE"
+    POLICY_SIZE_MARGIN: Final = "MODEL_ACCESS_POLICY_SIZE_MARGIN"
+    KEEP_POLICY_VERSIONS: Final = "MODEL_ACCESS_KEEP_POLICY_VERSIONS"
+    DENY_ROLES: Final = "MODEL_ACCESS_DENY_ROLES"
+    ROLE_PATH_PREFIX: Final = "MODEL_ACCESS_ROLE_PATH_PREFIX"
+    ROLE_TAG: Final = "MODEL_ACCESS_ROLE_TAG"
+    PROVISIONER_ROLE: Final = "MODEL_ACCESS_PROVISIONER_ROLE"
+    OWNER_CHANGE_MODE: Final = "MODEL_ACCESS_OWNER_CHANGE_MODE"
+    OWNER_CHANGE_ALLOW: Final = "MODEL_ACCESS_OWNER_CHANGE_ALLOW"
+    TABLE_NAME: Final = "MODEL_ACCESS_TABLE"
+    QUEUE_NAME: Final = "MODEL_ACCESS_QUEUE"
+    LEASE_SECONDS: Final = "MODEL_ACCESS_LEASE_SECONDS"
+    LEASE_WAIT_SECONDS: Final = "MODEL_ACCESS_LEASE_WAIT_SECONDS"
+    MAX_RECEIVES_FOR_MISSING: Final = "MODEL_ACCESS_MAX_RECEIVES_FOR_MISSING"
+    ACCOUNT_ID: Final = "MODEL_ACCESS_ACCOUNT_ID"
+    PARTITION: Final = "MODEL_ACCESS_PARTITION"
+    REGION: Final = "AWS_REGION"
+    DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"
+    METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+    SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+
+    @classmethod
+    def all_names(cls) -> tuple[str, ...]:
+        """Every variable name above, for the infra test that checks the stack sets them."""
+        return tuple(v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str))
+
+
+class AccessLevel(StrEnum):
+    """How much an owner may do with their model (see access.py for the actions)."""
+
+    READ = "read"
+    MANAGE = "manage"
+    DEPLOY = "deploy"
+
+
+class OwnerChangeMode(StrEnum):
+    """Whether a re-tagged owner is believed from anyone, or only from trusted callers."""
+
+    OPEN = "open"
+    PROTECTED = "protected"
+
+
+DEFAULT_TABLE_NAME: Final = "model-access-grants"
+DEFAULT_QUEUE_NAME: Final = "model-access-events"
+DEFAULT_NAMESPACE: Final = "ModelAccess"
+DEFAULT_SERVICE: Final = "model-access"
+IAM_POLICY_MAX_CHARS: Final = 6144
+"""IAM's managed policy size limit (non-whitespace characters). moto does not enforce it."""
+
+_POLICY_PATH = re.compile(r"^/([\w+=,.@-]+/)+$")
+_NAME_PREFIX = re.compile(r"^[\w+=,.@-]{1,32}$")
+_ROLE_TAG = re.compile(r"^[^=]{1,128}=.{0,256}$")
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _bool(name: str, value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name}={value!r}: expected true or false")
+
+
+def _number(name: str, value: str | None, default: float, low: float, high: float) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigurationError(f"{name}={value!r}: expected a number") from None
+    if not low <= number <= high:
+        raise ConfigurationError(f"{name}={value!r}: must be between {low} and {high}")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the runtime is configured by; build with `Settings.from_mapping`."""
+
+    owner_tag_key: str = "owner-role"
+    policy_path: str = "/model-access/"
+    policy_name_prefix: str = "model-access-"
+    access_level: AccessLevel = AccessLevel.MANAGE
+    extra_model_actions: tuple[str, ...] = ()
+    allow_tag_edits: bool = False
+    role_policy_share: float = 0.8
+    policy_size_margin: int = 96
+    keep_policy_versions: int = 3
+    deny_roles: tuple[str, ...] = ()
+    role_path_prefix: str | None = None
+    role_tag: tuple[str, str] | None = None
+    provisioner_role: str | None = None
+    owner_change_mode: OwnerChangeMode = OwnerChangeMode.OPEN
+    owner_change_allow: tuple[str, ...] = ()
+    table_name: str = DEFAULT_TABLE_NAME
+    queue_name: str = DEFAULT_QUEUE_NAME
+    lease_seconds: float = 120.0
+    lease_wait_seconds: float = 5.0
+    max_receives_for_missing: int = 3
+    account_id: str | None = None
+    partition: str = "aws"
+    region: str = "us-east-1"
+    metrics_namespace: str = DEFAULT_NAMESPACE
+    service_name: str = DEFAULT_SERVICE
+
+    @property
+    def policy_size_budget(self) -> int:
+        """Characters one tool policy may use: IAM's limit minus the safety margin."""
+        return IAM_POLICY_MAX_CHARS - self.policy_size_margin
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+        """Read and validate settings; raise ConfigurationError naming the bad variable."""
+        get = env.get
+        path = get(Env.POLICY_PATH) or "/model-access/"
+        if not _POLICY_PATH.match(path) or len(path) > 512:
+            raise ConfigurationError(f"{Env.POLICY_PATH}={path!r}: must look like /a/b/")
+        prefix = get(Env.POLICY_NAME_PREFIX) or "model-access-"
+        if not _NAME_PREFIX.match(prefix):
+            raise ConfigurationError(
+                f"{Env.POLICY_NAME_PREFIX}={prefix!r}: 1-32 characters of [A-Za-z0-9+=,.@_-]"
+            )
+        level_text = (get(Env.ACCESS_LEVEL) or AccessLevel.MANAGE.value).strip().lower()
+        try:
+            level = AccessLevel(level_text)
+        except ValueError:
+            choices = ", ".join(level.value for level in AccessLevel)
+            raise ConfigurationError(
+                f"{Env.ACCESS_LEVEL}={level_text!r}: choose one of {choices}"
+            ) from None
+        mode_text = (get(Env.OWNER_CHANGE_MODE) or OwnerChangeMode.OPEN.value).strip().lower()
+        try:
+            mode = OwnerChangeMode(mode_text)
+        except ValueError:
+            raise ConfigurationError(
+                f"{Env.OWNER_CHANGE_MODE}={mode_text!r}: choose open or protected"
+            ) from None
+        role_tag: tuple[str, str] | None = None
+        if tag_text := get(Env.ROLE_TAG):
+            if not _ROLE_TAG.match(tag_text):
+                raise ConfigurationError(f"{Env.ROLE_TAG}={tag_text!r}: expected key=value")
+            key, _, value = tag_text.partition("=")
+            role_tag = (key, value)
+        role_prefix = get(Env.ROLE_PATH_PREFIX) or None
+        if role_prefix is not None and not (role_prefix.startswith("/") and role_prefix.endswith("/")):
+            raise ConfigurationError(f"{Env.ROLE_PATH_PREFIX}={role_prefix!r}: must look like /a/")
+        owner_key = get(Env.OWNER_TAG_KEY) or "owner-role"
+        if len(owner_key) > 128:
+            raise ConfigurationError(f"{Env.OWNER_TAG_KEY}: tag keys have at most 128 characters")
+        region = get(Env.REGION) or get(Env.DEFAULT_REGION) or "us-east-1"
+        lease = _number(Env.LEASE_SECONDS, get(Env.LEASE_SECONDS), 120.0, 5.0, 3600.0)
+        return cls(
+            owner_tag_key=owner_key,
+            policy_path=path,
+            policy_name_prefix=prefix,
+            access_level=level,
+            extra_model_actions=_csv(get(Env.EXTRA_MODEL_ACTIONS)),
+            allow_tag_edits=_bool(Env.ALLOW_TAG_EDITS, get(Env.ALLOW_TAG_EDITS), False),
+            role_policy_share=_number(
+                Env.ROLE_POLICY_SHARE, get(Env.ROLE_POLICY_SHARE), 0.8, 0.05, 1.0
+            ),
+            policy_size_margin=int(
+                _number(Env.POLICY_SIZE_MARGIN, get(Env.POLICY_SIZE_MARGIN), 96, 0, 2048)
+            ),
+            keep_policy_versions=int(
+                _number(Env.KEEP_POLICY_VERSIONS, get(Env.KEEP_POLICY_VERSIONS), 3, 1, 4)
+            ),
+            deny_roles=_csv(get(Env.DENY_ROLES)),
+            role_path_prefix=role_prefix,
+            role_tag=role_tag,
+            provisioner_role=get(Env.PROVISIONER_ROLE) or None,
+            owner_change_mode=mode,
+            owner_change_allow=_csv(get(Env.OWNER_CHANGE_ALLOW)),
+            table_name=get(Env.TABLE_NAME) or DEFAULT_TABLE_NAME,
+            queue_name=get(Env.QUEUE_NAME) or DEFAULT_QUEUE_NAME,
+            lease_seconds=lease,
+            lease_wait_seconds=_number(
+                Env.LEASE_WAIT_SECONDS, get(Env.LEASE_WAIT_SECONDS), 5.0, 0.0, lease
+            ),
+            max_receives_for_missing=int(
+                _number(
+                    Env.MAX_RECEIVES_FOR_MISSING, get(Env.MAX_RECEIVES_FOR_MISSING), 3, 1, 100
+                )
+            ),
+            account_id=get(Env.ACCOUNT_ID) or None,
+            partition=get(Env.PARTITION) or "aws",
+            region=region,
+            metrics_namespace=get(Env.METRICS_NAMESPACE) or DEFAULT_NAMESPACE,
+            service_name=get(Env.SERVICE_NAME) or DEFAULT_SERVICE,
+        )
