@@ -45,7 +45,9 @@ TOOL_POLICY_WRITE_ACTIONS: Final = (
     "iam:DeletePolicyVersion",
     "iam:TagPolicy",
 )
-ATTACH_ACTIONS: Final = ("iam:AttachRolePolicy", "iam:DetachRolePolicy")
+ATTACH_ROLE_POLICY: Final = "iam:AttachRolePolicy"
+DETACH_ROLE_POLICY: Final = "iam:DetachRolePolicy"
+ATTACH_ACTIONS: Final = (ATTACH_ROLE_POLICY, DETACH_ROLE_POLICY)
 TABLE_ITEM_ACTIONS: Final = (
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
@@ -110,20 +112,21 @@ def protected_role_arns(settings: Settings, own_role_path: str = "/") -> list[st
     return list(dict.fromkeys(arns))
 
 
-def _attach_statement(settings: Settings) -> dict[str, Any]:
-    condition: dict[str, dict[str, str]] = {
-        "ArnLike": {POLICY_ARN_CONDITION_KEY: tool_policy_arn_pattern(settings)}
-    }
+def _attach_statements(settings: Settings) -> list[dict[str, Any]]:
+    """Attach needs an eligible role; detach only our policy ARN, so a role that loses its
+    eligibility tag can still have its grant revoked (a role's path never changes)."""
+    only_tool_policies = {"ArnLike": {POLICY_ARN_CONDITION_KEY: tool_policy_arn_pattern(settings)}}
+    attach_condition: dict[str, dict[str, str]] = dict(only_tool_policies)
     if settings.role_tag is not None:
         key, value = settings.role_tag
-        condition["StringEquals"] = {f"iam:ResourceTag/{key}": value}
-    return {
-        "Sid": "AttachToolPoliciesToEligibleRoles",
-        "Effect": "Allow",
-        "Action": list(ATTACH_ACTIONS),
-        "Resource": eligible_roles_arn_pattern(settings),
-        "Condition": condition,
-    }
+        attach_condition["StringEquals"] = {f"iam:ResourceTag/{key}": value}
+    roles = eligible_roles_arn_pattern(settings)
+    return [
+        {"Sid": "AttachToolPoliciesToEligibleRoles", "Effect": "Allow",
+         "Action": [ATTACH_ROLE_POLICY], "Resource": roles, "Condition": attach_condition},
+        {"Sid": "DetachToolPolicies", "Effect": "Allow",
+         "Action": [DETACH_ROLE_POLICY], "Resource": roles, "Condition": only_tool_policies},
+    ]
 
 
 def function_policy(settings: Settings, resources: FunctionResources) -> dict[str, Any]:
@@ -138,7 +141,7 @@ def function_policy(settings: Settings, resources: FunctionResources) -> dict[st
         _allow("ReadRoles", ROLE_READ_ACTIONS, _iam_arn(settings, "role/*")),
         _allow("ReadToolPolicies", TOOL_POLICY_READ_ACTIONS, tool_policies),
         _allow("WriteToolPolicies", TOOL_POLICY_WRITE_ACTIONS, tool_policies),
-        _attach_statement(settings),
+        *_attach_statements(settings),
         {
             "Sid": "NeverTouchProtectedRoles",
             "Effect": "Deny",

@@ -1,0 +1,268 @@
+"""`model-access demo`: the whole flow on a local moto server, checked, with a readable report.
+
+1. start a moto server on 127.0.0.1 and run `local up` (table, queue + DLQ, EventBridge rule);
+2. create owner roles and tagged models, and send CloudTrail-shaped events to the bus;
+   EventBridge's rule routes them into the queue; a local poller feeds the real provisioner
+   handler in batches, as the Lambda event source mapping would;
+3. lifecycle: delete a model (revoked), re-tag one to another owner (moved);
+4. pipeline off: create a model with no event, then run the real backfill function;
+5. print roles, grants, refusals and IAM calls; exit 0 only if every expected outcome happened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, TextIO
+from urllib.parse import unquote
+
+from model_access.arns import ModelKey
+from model_access.aws.clients import Clients
+from model_access.aws.records import GrantRecords
+from model_access.policy import to_json
+from model_access.settings import Env, Settings
+from model_access_cli import cloudtrail
+from model_access_cli.lambdas import LocalInvoker, MetricTally, load_function
+from model_access_cli.local_stack import local_up
+from model_access_cli.poller import LocalContext, LocalPoller
+from model_access_cli.server import moto_server, use_dummy_credentials
+from model_access_cli.table import render
+
+REGION: Final = "us-east-1"
+ACCOUNT: Final = "123456789012"
+PROVISIONER_ROLE: Final = "model-access-provisioner"
+TRUST: Final = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",' \
+    '"Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+BULK_MODELS: Final = 25
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One outcome the demo promises, checked against IAM and the record at the end."""
+
+    description: str
+    check: Callable[[], bool]
+
+
+class Demo:
+    """The scenario; each step prints what it did."""
+
+    def __init__(self, url: str, out: TextIO) -> None:
+        self.out = out
+        self.clients = Clients(region=REGION, endpoint_url=url)
+        self.settings = Settings.from_mapping(os.environ)
+        self.stack = local_up(self.clients, self.settings)
+        self.tally = MetricTally()
+        self.provisioner = LocalInvoker(load_function("provisioner"), self.tally)
+        self.backfill = LocalInvoker(load_function("backfill"), self.tally)
+        self.poller = LocalPoller(self.clients.sqs, self.stack.queue_url, self.stack.queue_arn,
+                                  self.provisioner, account=ACCOUNT)
+        self.arns: dict[str, str] = {}
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    # --- world ---------------------------------------------------------------------------
+
+    def role(self, name: str, path: str = "/") -> str:
+        return self.clients.iam.create_role(RoleName=name, Path=path,
+                                            AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+
+    def model(self, name: str, owner: str | None, *, emit: bool = True) -> str:
+        tags = [{"Key": self.settings.owner_tag_key, "Value": owner}] if owner is not None else []
+        arn = self.clients.sagemaker.create_model(
+            ModelName=name, ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sm-exec",
+            PrimaryContainer={"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/x:1"},
+            **({"Tags": tags} if tags else {}),
+        )["ModelArn"]
+        self.arns[name] = arn
+        if emit:
+            owner_tags = {self.settings.owner_tag_key: owner} if owner is not None else None
+            self.emit(cloudtrail.create_model(name, arn, owner_tags))
+        return arn
+
+    def emit(self, detail: dict[str, Any]) -> None:
+        answer = self.clients.events.put_events(Entries=[cloudtrail.put_events_entry(detail)])
+        if answer.get("FailedEntryCount"):
+            raise RuntimeError(f"PutEvents refused an entry: {answer}")
+
+    def drain(self) -> None:
+        stats = self.poller.drain()
+        self.say(f"   poller: {stats.batches} batch(es), {stats.records} record(s) so far, "
+                 f"{stats.failed_records} sent back for retry")
+
+    # --- scenario ------------------------------------------------------------------------
+
+    def run(self) -> bool:
+        self.say(f"1. local stack: table {self.stack.table}, queue {self.stack.queue_url}, "
+                 f"rule {self.stack.rule}")
+        self.role("data-scientist")
+        self.role("ml-platform", "/teams/")
+        self.role("analyst")
+        self.role(PROVISIONER_ROLE, "/service/")
+        self.role("AWSServiceRoleForSageMakerDemo", "/aws-service-role/sagemaker.amazonaws.com/")
+        self.say("2. models created with CloudTrail events on the bus (EventBridge -> SQS -> handler)")
+        self.model("Churn-Predictor", "data-scientist")
+        self.model("fraud-detector", f"arn:aws:iam::{ACCOUNT}:role/teams/ml-platform")
+        for i in range(BULK_MODELS):
+            self.model(f"demand-forecast-{i:02d}", "analyst")
+        self.model("untagged-model", None)
+        self.model("intruder-model", "arn:aws:iam::999999999999:role/intruder")
+        self.model("self-grant-model", PROVISIONER_ROLE)
+        self.model("slr-model", "AWSServiceRoleForSageMakerDemo")
+        self.model("ghost-owner-model", "no-such-role")
+        self.model("wildcard-model", "*")
+        self.emit(cloudtrail.create_model("failed-call", "arn:aws:sagemaker:us-east-1:"
+                                          f"{ACCOUNT}:model/failed-call", error_code="ValidationException"))
+        self.drain()
+        self.say("3. lifecycle: delete demand-forecast-00, re-tag Churn-Predictor to ml-platform")
+        self.clients.sagemaker.delete_model(ModelName="demand-forecast-00")
+        self.emit(cloudtrail.delete_model("demand-forecast-00"))
+        churn = self.arns["Churn-Predictor"]
+        # moto appends on AddTags where AWS overwrites a key: drop the old value first.
+        self.clients.sagemaker.delete_tags(ResourceArn=churn, TagKeys=[self.settings.owner_tag_key])
+        self.clients.sagemaker.add_tags(ResourceArn=churn, Tags=[
+            {"Key": self.settings.owner_tag_key, "Value": "ml-platform"}])
+        self.emit(cloudtrail.add_tags(churn, {self.settings.owner_tag_key: "ml-platform"}))
+        self.drain()
+        self.say("4. pipeline off: late-model created with no event; then the backfill runs")
+        self.model("late-model", "analyst", emit=False)
+        context = LocalContext("model-access-backfill",
+                               f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:model-access-backfill")
+        summary = self.backfill({"dryRun": False}, context)
+        self.say(f"   backfill: seen {summary['seen']}, granted {summary['granted']}, "
+                 f"revoked {summary['revoked']}, refused {summary['refused']}, "
+                 f"unchanged {summary['unchanged']}")
+        self.report()
+        return self.check()
+
+    # --- report --------------------------------------------------------------------------
+
+    def tool_policies(self, role: str) -> list[tuple[str, set[str], int]]:
+        iam = self.clients.iam
+        out = []
+        for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+            if "/model-access/" not in p["PolicyArn"]:
+                continue
+            policy = iam.get_policy(PolicyArn=p["PolicyArn"])["Policy"]
+            doc = iam.get_policy_version(PolicyArn=p["PolicyArn"],
+                                         VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+            document = doc["Document"]
+            if isinstance(document, str):
+                document = json.loads(unquote(document))
+            arns = set(document["Statement"][0]["Resource"])
+            out.append((p["PolicyName"], arns, len(to_json(document))))
+        return out
+
+    def granted(self, role: str) -> set[str]:
+        held: set[str] = set()
+        for _, arns, _ in self.tool_policies(role):
+            held |= arns
+        return held
+
+    def record(self, name: str) -> Any:
+        records = GrantRecords(self.clients.dynamodb, self.settings.table_name)
+        return records.get_many([ModelKey.of(REGION, name)])[ModelKey.of(REGION, name)]
+
+    def report(self) -> None:
+        rows = []
+        for role in ("data-scientist", "ml-platform", "analyst", PROVISIONER_ROLE):
+            policies = self.tool_policies(role)
+            names = sorted(a.rsplit("/", 1)[-1] for _, arns, _ in policies for a in arns)
+            shown = ", ".join(names[:3]) + (f", ... ({len(names)} in all)" if len(names) > 3
+                                            else "")
+            sizes = ", ".join(f"{n} ({size} chars)" for n, _, size in policies) or "-"
+            rows.append((role, len(names), shown or "-", sizes))
+        self.say("")
+        self.say(render(("role", "models", "granted", "tool policies"), rows,
+                        title="Grants now in IAM"))
+        records = GrantRecords(self.clients.dynamodb, self.settings.table_name)
+        refusals = [(r.model_arn.rsplit("/", 1)[-1] if r.model_arn else r.key.name_lower,
+                     r.outcome, r.reason) for r in records.scan() if r.status == "refused"]
+        self.say("")
+        self.say(render(("model", "outcome", "reason"), sorted(refusals),
+                        title="Refused (final, counted, never retried)"))
+        history = [(name, " -> ".join(f"{h['outcome']}({h['role']})" for h in
+                                      self.record(name).history))
+                   for name in ("Churn-Predictor", "demand-forecast-00", "late-model")]
+        self.say("")
+        self.say(render(("model", "history in the grant record"), history,
+                        title="Lifecycle"))
+        counter = self.clients.counter
+        handler_calls = self._handler_calls()
+        self.say("")
+        self.say(render(("metric", "value"), sorted(self.tally.totals.items()),
+                        title="Metrics the functions emitted (EMF; what the dashboard shows)"))
+        self.say("")
+        self.say(f"IAM calls by the functions: {handler_calls['iam']} "
+                 f"({handler_calls['iam_writes']} writes); demo set-up calls: "
+                 f"{counter.total('iam')}")
+
+    def _handler_calls(self) -> dict[str, int]:
+        total = {"iam": 0, "iam_writes": 0}
+        for invoker in (self.provisioner, self.backfill):
+            runtime = getattr(invoker.module, "_runtime", None)
+            if runtime is not None:
+                total["iam"] += runtime.clients.counter.total("iam")
+                total["iam_writes"] += runtime.clients.counter.total("iam", writes_only=True)
+        return total
+
+    def check(self) -> bool:
+        churn, fraud = self.arns["Churn-Predictor"], self.arns["fraud-detector"]
+        bulk = {self.arns[f"demand-forecast-{i:02d}"] for i in range(1, BULK_MODELS)}
+        analyst_policies = self.tool_policies("analyst")
+        expectations = [
+            Expectation("Churn-Predictor moved: ml-platform holds its exact (mixed-case) ARN",
+                        lambda: churn in self.granted("ml-platform")),
+            Expectation("Churn-Predictor no longer granted to data-scientist",
+                        lambda: churn not in self.granted("data-scientist")),
+            Expectation("fraud-detector granted to the role named by ARN (path /teams/)",
+                        lambda: fraud in self.granted("ml-platform")),
+            Expectation("analyst holds the 24 remaining forecasts and late-model",
+                        lambda: self.granted("analyst") == bulk | {self.arns["late-model"]}),
+            Expectation("analyst's models fit in at most two tool policies, each <= 6,144",
+                        lambda: 1 <= len(analyst_policies) <= 2
+                        and all(size <= 6144 for _, _, size in analyst_policies)),
+            Expectation("deleted demand-forecast-00 is revoked everywhere",
+                        lambda: self.arns["demand-forecast-00"] not in self.granted("analyst")),
+            Expectation("the provisioner's own role got nothing",
+                        lambda: not self.granted(PROVISIONER_ROLE)),
+        ]
+        for name, outcome in (("untagged-model", "NoOwnerTag"),
+                              ("intruder-model", "ForeignOwner"),
+                              ("self-grant-model", "ProvisionerRole"),
+                              ("slr-model", "ServiceLinkedRole"),
+                              ("ghost-owner-model", "RoleNotFound"),
+                              ("wildcard-model", "InvalidOwner")):
+            expectations.append(Expectation(
+                f"{name} refused as {outcome}",
+                lambda n=name, o=outcome: self.record(n).outcome == o))  # type: ignore[misc]
+        expectations.append(Expectation(
+            "the failed CreateModel call never reached the queue (rule filters errorCode)",
+            lambda: self.record("failed-call").version == 0))
+        self.say("")
+        ok = True
+        for expectation in expectations:
+            passed = bool(expectation.check())
+            ok &= passed
+            self.say(f"  [{'ok' if passed else 'FAILED'}] {expectation.description}")
+        self.say("")
+        self.say("demo: every expected outcome happened" if ok else "demo: FAILED (see above)")
+        return ok
+
+
+def run_demo(out: TextIO = sys.stdout, *, verbose: bool = False) -> int:
+    """Start a moto server, run the scenario, stop the server; 0 when every check passed."""
+    use_dummy_credentials(REGION)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ[Env.PROVISIONER_ROLE] = PROVISIONER_ROLE
+    with moto_server() as url:
+        os.environ["AWS_ENDPOINT_URL"] = url
+        print(f"moto server on {url} (stopped at the end)", file=out, flush=True)
+        try:
+            return 0 if Demo(url, out).run() else 1
+        finally:
+            os.environ.pop("AWS_ENDPOINT_URL", None)

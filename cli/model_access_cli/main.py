@@ -1,0 +1,80 @@
+"""The `model-access` command: local stack, demo, plan, backfill, grants, verify."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from model_access.errors import ModelAccessError
+
+DESCRIPTION = """\
+Least-privilege access to each SageMaker model for the IAM role named in its owner tag.
+
+Every command but `demo` works against the endpoint in --endpoint-url or AWS_ENDPOINT_URL
+(a moto server, say); without one it uses your AWS credentials and region as boto3 finds
+them. Settings come from the same MODEL_ACCESS_* environment variables the functions read.
+"""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL"),
+                        help="AWS endpoint to talk to (default: $AWS_ENDPOINT_URL)")
+    parser.add_argument("--region", default=None,
+                        help="AWS region (default: $AWS_REGION, else us-east-1)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="model-access", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    local = commands.add_parser("local", help="manage the local (moto) stack",
+                                description="Manage the stateful resources on a local endpoint.")
+    local_commands = local.add_subparsers(dest="local_command", required=True, metavar="ACTION")
+    up = local_commands.add_parser(
+        "up", help="create the table, queue, DLQ and EventBridge rule (idempotent)",
+        description="Create, on the endpoint, every resource the functions need, with the "
+                    "names they use by default, plus the production EventBridge rule and "
+                    "queue. Safe to run again.")
+    _common(up)
+
+    demo = commands.add_parser(
+        "demo", help="run the whole flow on a private moto server and check the outcomes",
+        description="Start a moto server on a free local port, create roles and tagged "
+                    "models, send CloudTrail-shaped events through EventBridge and SQS to "
+                    "the real handlers, then print grants, refusals and IAM calls. Exits 0 "
+                    "only if every expected outcome happened.")
+    demo.add_argument("--verbose", action="store_true", help="show the handlers' JSON logs")
+
+    from model_access_cli import ops
+
+    ops.add_commands(commands, _common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from model_access_cli.demo import run_demo
+
+            return run_demo(verbose=args.verbose)
+        if args.command == "local":
+            from model_access_cli.ops import local_up_command
+
+            return local_up_command(args)
+        from model_access_cli import ops
+
+        return ops.run(args)
+    except ModelAccessError as exc:
+        print(f"model-access: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""Operator commands against an endpoint: local up, plan, backfill, grants, verify."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from model_access.arns import ModelKey, parse_model_arn
+from model_access.aws.clients import Clients
+from model_access.backfill import Backfill, BackfillResult
+from model_access.errors import ModelAccessError
+from model_access.runtime import Runtime, build_runtime
+from model_access.settings import Settings
+from model_access.verify import verify
+from model_access_cli.local_stack import local_up
+from model_access_cli.server import use_dummy_credentials
+from model_access_cli.table import render
+
+EXIT_CHANGES = 3
+
+
+def add_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    plan = commands.add_parser(
+        "plan", help="show what a backfill would change, per role (read-only)",
+        description="Read every model and every tool policy and print, per role, what a "
+                    f"backfill would change. Exit status: 0 nothing to change, {EXIT_CHANGES} "
+                    "changes pending, 1 or 2 on errors.")
+    common(plan)
+    backfill = commands.add_parser(
+        "backfill", help="bring every model's grant in line (the manual re-invoke)",
+        description="Enumerate every model and every tool policy and reconcile them all: "
+                    "grant what is missing, revoke grants of deleted or re-tagged models, "
+                    "repair hand-edited or detached tool policies. Runs here against the "
+                    "endpoint, or with --function invokes the deployed backfill Lambda.")
+    common(backfill)
+    backfill.add_argument("--dry-run", action="store_true", help="report the plan, write nothing")
+    backfill.add_argument("--function", help="invoke this deployed backfill function instead")
+    grants = commands.add_parser(
+        "grants", help="what the tool has granted (record, cross-checked with IAM)",
+        description="List grants from the tool's record and check each against IAM.")
+    common(grants)
+    which = grants.add_mutually_exclusive_group()
+    which.add_argument("--role", help="only grants held by this role name")
+    which.add_argument("--model", help="only the grant of this model ARN")
+    verify_cmd = commands.add_parser(
+        "verify", help="compare IAM, the record and SageMaker; non-zero on any discrepancy",
+        description="Print every discrepancy between SageMaker's truth, the tool's IAM "
+                    "policies and its record. Exit status 0 only when all three agree.")
+    common(verify_cmd)
+
+
+def _runtime(args: argparse.Namespace) -> Runtime:
+    region = args.region or os.environ.get("AWS_REGION") or os.environ.get(
+        "AWS_DEFAULT_REGION") or "us-east-1"
+    if args.endpoint_url and not os.environ.get("AWS_ACCESS_KEY_ID"):
+        use_dummy_credentials(region)
+    env = dict(os.environ, AWS_REGION=region)
+    return build_runtime(env, clients=Clients(region=region, endpoint_url=args.endpoint_url))
+
+
+def local_up_command(args: argparse.Namespace) -> int:
+    region = args.region or os.environ.get("AWS_REGION") or "us-east-1"
+    if not args.endpoint_url:
+        print("model-access local up: needs --endpoint-url or AWS_ENDPOINT_URL "
+              "(it only ever creates resources on a local endpoint)", file=sys.stderr)
+        return 2
+    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+        use_dummy_credentials(region)
+    stack = local_up(Clients(region=region, endpoint_url=args.endpoint_url),
+                     Settings.from_mapping(dict(os.environ, AWS_REGION=region)))
+    print(render(("resource", "name / address"), [
+        ("table", stack.table), ("queue", stack.queue_url), ("dead-letter queue", stack.dlq_url),
+        ("EventBridge rule", stack.rule)], title=f"local stack on {args.endpoint_url}"))
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "backfill" and args.function:
+        return _invoke_function(args)
+    runtime = _runtime(args)
+    if args.command == "plan":
+        return _plan(runtime)
+    if args.command == "backfill":
+        return _backfill(runtime, dry_run=args.dry_run)
+    if args.command == "grants":
+        return _grants(runtime, role=args.role, model=args.model)
+    if args.command == "verify":
+        return _verify(runtime)
+    raise ModelAccessError(f"unknown command {args.command}")
+
+
+def _progress(phase: str, count: int) -> None:
+    if sys.stderr.isatty():
+        print(f"\r  {phase}: {count:,}", end="", file=sys.stderr, flush=True)
+    elif count % 1000 == 0 or phase == "orphans":
+        print(f"  {phase}: {count:,}", file=sys.stderr, flush=True)
+
+
+def _summary(result: BackfillResult) -> str:
+    data = result.as_dict()
+    fields = ("seen", "granted", "moved", "revoked", "repaired", "unchanged", "refused", "failed")
+    return render(fields, [[data[f] for f in fields]])
+
+
+def _plan(runtime: Runtime) -> int:
+    result = Backfill(runtime, progress=_progress).run(dry_run=True)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    rows = []
+    for plan in sorted(result.report.role_plans.values(), key=lambda p: p.role.lower()):
+        if not plan.changes:
+            continue
+        kinds: dict[str, int] = {}
+        for op in plan.ops:
+            kinds[op.kind.value] = kinds.get(op.kind.value, 0) + 1
+        rows.append((plan.role, f"+{len(plan.added)}", f"-{len(plan.removed)}",
+                     ", ".join(f"{n} {k}" for k, n in kinds.items()),
+                     len(plan.unplaced) or ""))
+    print(render(("role", "grant", "revoke", "IAM writes", "no room"), rows,
+                 title="Planned changes per role") if rows else "Nothing to change.")
+    refusals = [(str(k), r.outcome.value, r.reason) for k, r in result.report.results.items()
+                if r.outcome.is_refusal]
+    if refusals:
+        print()
+        print(render(("model", "outcome", "reason"), sorted(refusals), title="Refused"))
+    print()
+    print(_summary(result))
+    return EXIT_CHANGES if rows else 0
+
+
+def _backfill(runtime: Runtime, *, dry_run: bool) -> int:
+    result = Backfill(runtime, progress=_progress).run(dry_run=dry_run)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(("Dry run: nothing was written.\n" if dry_run else "") + _summary(result))
+    failed = [r for r in result.report.results.values() if r.outcome.is_retryable]
+    for r in failed[:20]:
+        print(f"  failed: {r.key}: {r.reason}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _invoke_function(args: argparse.Namespace) -> int:
+    clients = Clients(region=args.region, endpoint_url=args.endpoint_url)
+    answer = clients.lambda_.invoke(FunctionName=args.function,
+                                    Payload=json.dumps({"dryRun": bool(args.dry_run)}))
+    payload = json.loads(answer["Payload"].read() or b"{}")
+    print(json.dumps(payload, indent=2))
+    return 1 if answer.get("FunctionError") else 0
+
+
+def _grants(runtime: Runtime, *, role: str | None, model: str | None) -> int:
+    if role:
+        records = runtime.records.by_role(role)
+    elif model:
+        parsed = parse_model_arn(model)
+        if parsed is None:
+            print(f"model-access grants: {model!r} is not a model ARN", file=sys.stderr)
+            return 2
+        records = [runtime.records.get_many([parsed.key])[parsed.key]]
+    else:
+        records = [r for r in runtime.records.scan() if r.role]
+    held: dict[str, set[str]] = {}
+    rows = []
+    for record in sorted(records, key=lambda r: (r.role or "", str(r.key))):
+        if not record.role:
+            rows.append((record.model_arn or str(record.key), "-", "-", record.status, "-"))
+            continue
+        if record.role.lower() not in held:
+            facts = runtime.iam.get_role(record.role)
+            state = runtime.iam.read_role_state(facts) if facts else None
+            held[record.role.lower()] = set(state.model_arns) if state else set()
+        in_iam = "yes" if record.model_arn in held[record.role.lower()] else "NO"
+        rows.append((record.model_arn, record.role, record.policy or "-",
+                     record.granted_at or "-", in_iam))
+    print(render(("model", "role", "policy", "granted at", "in IAM"), rows)
+          if rows else "No grants recorded.")
+    return 0
+
+
+def _verify(runtime: Runtime) -> int:
+    problems = verify(runtime)
+    if not problems:
+        print("verify: IAM, the record and SageMaker agree.")
+        return 0
+    print(render(("kind", "subject", "detail"),
+                 [(p.kind, p.subject, p.detail) for p in problems],
+                 title=f"verify: {len(problems)} discrepancies"))
+    return 1
+
+
+def model_key_of(arn: str) -> ModelKey | None:
+    parsed = parse_model_arn(arn)
+    return parsed.key if parsed else None

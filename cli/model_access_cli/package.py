@@ -1,0 +1,238 @@
+"""Build the Lambda archives: dist/provisioner.zip, dist/backfill.zip and dist/layer.zip.
+
+Deterministic: the same inputs give the same bytes (sorted entries, one fixed timestamp and
+mode, no bytecode), so Pulumi sees no change when nothing changed.
+The layer holds `model_access` and its runtime dependencies under `python/`, pinned to the
+versions installed here (the ones the tests ran with) and installed for the Lambda runtime's
+platform. boto3 and its dependencies come with the Lambda runtime and are left out.
+After building, the layer and each function module are imported by a clean interpreter
+(`-I -S`) that sees nothing but them and a copy of boto3.
+
+Run as `python -m model_access_cli.package` (`make package`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Final
+
+from packaging.requirements import Requirement
+
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+DIST_DIR: Final = REPO_ROOT / "dist"
+DEPS_CACHE: Final = REPO_ROOT / "build" / "layer-deps"
+FUNCTIONS_DIR: Final = REPO_ROOT / "functions"
+FUNCTIONS: Final = ("provisioner", "backfill")
+HANDLER_MODULE: Final = "app"
+SHARED_PACKAGE: Final = REPO_ROOT / "shared" / "model_access"
+LAYER_ARCHIVE: Final = "layer.zip"
+LAYER_PREFIX: Final = "python"
+LAYER_ROOTS: Final = ("aws-lambda-powertools",)
+LAYER_EXTRAS: Final = frozenset({"tracer"})
+"""Powertools extras the runtime uses: the Tracer needs aws-xray-sdk."""
+RUNTIME_PROVIDED: Final = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+)
+"""Distributions the Lambda Python runtime already ships."""
+PIP_PLATFORM: Final = ("--platform", "manylinux2014_aarch64", "--implementation", "cp",
+                       "--python-version", "3.13", "--abi", "cp313", "--only-binary=:all:")
+"""Wheels for the functions' runtime (python3.13 on arm64), whatever machine builds."""
+TARGET_MARKERS: Final = {
+    "python_version": "3.13", "python_full_version": "3.13.0", "implementation_name": "cpython",
+    "platform_machine": "aarch64", "sys_platform": "linux", "platform_system": "Linux",
+}
+FIXED_DATE: Final = (1980, 1, 1, 0, 0, 0)
+FILE_MODE: Final = 0o100644
+SKIPPED_DIRS: Final = frozenset({"__pycache__", "bin"})
+SKIPPED_SUFFIXES: Final = (".pyc", ".pyo")
+IMPORT_CHECKS: Final = (
+    "aws_lambda_powertools",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.metrics",
+    "aws_lambda_powertools.tracing",
+    "aws_lambda_powertools.utilities.batch",
+    "aws_xray_sdk.core",
+)
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+def layer_requirements() -> list[str]:
+    """`name==version` for Powertools (with the extras used) and everything it pulls in."""
+    pins: dict[str, str] = {}
+    pending: list[tuple[str, frozenset[str]]] = [(root, LAYER_EXTRAS) for root in LAYER_ROOTS]
+    while pending:
+        name, extras = pending.pop()
+        if _canonical(name) in RUNTIME_PROVIDED or _canonical(name) in pins:
+            continue
+        pins[_canonical(name)] = metadata.version(name)
+        for text in metadata.requires(name) or []:
+            requirement = Requirement(text)
+            wanted = requirement.marker is None or any(
+                requirement.marker.evaluate({**TARGET_MARKERS, "extra": extra})
+                for extra in extras or {""}
+            )
+            if wanted:
+                pending.append((requirement.name, frozenset(requirement.extras)))
+    return sorted(f"{name}=={version}" for name, version in pins.items())
+
+
+def install_layer_deps(requirements: list[str], cache: Path = DEPS_CACHE) -> Path:
+    """pip-install the pins into a directory named by their hash; reuse it when present."""
+    key = hashlib.sha256("\n".join([*requirements, *PIP_PLATFORM]).encode()).hexdigest()[:16]
+    target = cache / key
+    if target.is_dir():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=cache, prefix=f"{key}."))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--no-deps", "--no-compile", "--target", str(staging), *PIP_PLATFORM, *requirements],
+        check=True,
+    )
+    staging.rename(target)
+    return target
+
+
+def tree_entries(root: Path, prefix: str = "") -> Iterator[tuple[str, Path]]:
+    """(archive name, file) for every file under `root`, bytecode and caches left out."""
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if (path.is_dir() or SKIPPED_DIRS.intersection(relative.parts[:-1])
+                or path.suffix in SKIPPED_SUFFIXES):
+            continue
+        yield f"{prefix}{relative.as_posix()}", path
+
+
+def write_zip(entries: Iterable[tuple[str, Path]], target: Path) -> Path:
+    """Write a reproducible zip: sorted names, fixed date and mode, maximum deflate."""
+    ordered = sorted(entries)
+    names = [name for name, _ in ordered]
+    if len(names) != len(set(names)):
+        raise ValueError(f"{target.name}: two files map to one archive name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, path in ordered:
+            info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
+            info.create_system = 3  # unix, so the mode below is honoured
+            info.external_attr = FILE_MODE << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+    return target
+
+
+def function_source(function: str) -> Path:
+    """The folder `function`'s archive is made of (it holds only the entry point)."""
+    return FUNCTIONS_DIR / function
+
+
+def build_function(function: str, dist: Path = DIST_DIR) -> Path:
+    return write_zip(tree_entries(function_source(function)), dist / f"{function}.zip")
+
+
+def build_layer(deps: Path, dist: Path = DIST_DIR) -> Path:
+    entries = [
+        *tree_entries(deps, f"{LAYER_PREFIX}/"),
+        *tree_entries(SHARED_PACKAGE, f"{LAYER_PREFIX}/{SHARED_PACKAGE.name}/"),
+    ]
+    return write_zip(entries, dist / LAYER_ARCHIVE)
+
+
+def build_all(dist: Path = DIST_DIR, deps: Path | None = None) -> list[Path]:
+    """Every archive; `deps` is an already-installed dependency directory (else install)."""
+    deps = deps or install_layer_deps(layer_requirements())
+    return [*(build_function(f, dist) for f in FUNCTIONS), build_layer(deps, dist)]
+
+
+def _boto3_only(into: Path) -> Path:
+    """Copy boto3 and its dependencies (what the Lambda runtime provides) from this environment."""
+    for name in sorted(RUNTIME_PROVIDED):
+        distribution = metadata.distribution(name)
+        for file in distribution.files or []:
+            source = Path(str(distribution.locate_file(file)))
+            if source.suffix in SKIPPED_SUFFIXES or not source.is_file() or ".." in file.parts:
+                continue
+            destination = into / file
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+    return into
+
+
+_CHECK_SCRIPT = """
+import importlib, pkgutil, sys
+function_dir, layer_dir, runtime_dir, *modules = sys.argv[1:]
+sys.path[:0] = [function_dir, layer_dir, runtime_dir]
+import model_access
+found = [m.name for m in pkgutil.walk_packages(model_access.__path__, "model_access.")]
+for name in [*modules, *found]:
+    importlib.import_module(name)
+app = importlib.import_module("app")
+assert callable(getattr(app, "handler", None)), "app.handler is missing"
+print(f"{len(modules) + len(found)} modules and app.handler import with only boto3 beside them")
+"""
+
+
+def check_python() -> str:
+    """The interpreter for the import check: $MODEL_ACCESS_CHECK_PYTHON, else python3.13, else us."""
+    for candidate in (os.environ.get("MODEL_ACCESS_CHECK_PYTHON"), "python3.13"):
+        if candidate and shutil.which(candidate):
+            probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)
+            if probe.returncode == 0:
+                return candidate
+    return sys.executable
+
+
+def check_imports(dist: Path = DIST_DIR, python: str | None = None) -> list[str]:
+    """Import the layer and each function's module in `python -I -S`; raise if any fails."""
+    python = python or check_python()
+    reports = []
+    with tempfile.TemporaryDirectory(prefix="model-access-check-") as scratch:
+        root = Path(scratch)
+        runtime = _boto3_only(root / "runtime")
+        with zipfile.ZipFile(dist / LAYER_ARCHIVE) as layer:
+            layer.extractall(root / "layer")
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch, "AWS_REGION": "us-east-1",
+               "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
+               "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        for function in FUNCTIONS:
+            with zipfile.ZipFile(dist / f"{function}.zip") as archive:
+                archive.extractall(root / function)
+            done = subprocess.run(
+                [python, "-I", "-S", "-c", _CHECK_SCRIPT, str(root / function),
+                 str(root / "layer" / LAYER_PREFIX), str(runtime), *IMPORT_CHECKS],
+                capture_output=True, text=True, env=env, check=False,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"{function}: import check failed in {python}:\n{done.stderr}")
+            reports.append(f"{function}: {done.stdout.strip()} ({python})")
+    return reports
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument("--dist", type=Path, default=DIST_DIR, help="output folder")
+    parser.add_argument("--no-check", action="store_true", help="skip the clean-import check")
+    options = parser.parse_args(argv)
+    for path in build_all(options.dist):
+        sys.stdout.write(f"{path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}"
+                         f"  {path.stat().st_size:>10,} bytes\n")
+    if not options.no_check:
+        for line in check_imports(options.dist):
+            sys.stdout.write(line + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""Backfill Lambda: manual re-invoke and scheduled drift sweep over every model.
+
+Input: `{"dryRun": true}` to report without writing; `{"continuation": {...}}` is what this
+function sends itself when it nears its time limit (100,000 models do not fit in one run).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from model_access.backfill_handler import handle
+from model_access.observability import logger, metrics, tracer
+from model_access.runtime import Runtime, build_runtime, context_function_arn
+
+_runtime: Runtime | None = None
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Reconcile every model (or resume from a continuation); continue itself if needed."""
+    global _runtime  # noqa: PLW0603 - built once per container, on first use
+    if _runtime is None:
+        _runtime = build_runtime(function_arn=context_function_arn(context))
+    return handle(event, context, _runtime)
