@@ -185,7 +185,7 @@ print(f"{len(modules) + len(found)} modules and app.handler import with only bot
 
 
 def check_python() -> str:
-    """The interpreter for the import check: $MODEL_ACCESS_CHECK_PYTHON, else python3.13, else us."""
+    """Interpreter for the import check: $MODEL_ACCESS_CHECK_PYTHON, python3.13, or this one."""
     for candidate in (os.environ.get("MODEL_ACCESS_CHECK_PYTHON"), "python3.13"):
         if candidate and shutil.which(candidate):
             probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)
@@ -226,8 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-check", action="store_true", help="skip the clean-import check")
     options = parser.parse_args(argv)
     for path in build_all(options.dist):
-        sys.stdout.write(f"{path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}"
-                         f"  {path.stat().st_size:>10,} bytes\n")
+        sys.stdout.write(f"{path}  {path.stat().st_size:>10,} bytes\n")
     if not options.no_check:
         for line in check_imports(options.dist):
             sys.stdout.write(line + "\n")

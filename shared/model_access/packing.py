@@ -33,6 +33,7 @@ def pack(
     arn_cost: Callable[[str], int],
     budget: int,
     max_slots: int,
+    reserved: frozenset[int] = frozenset(),
 ) -> PackResult:
     """Apply `remove` then `add` to the current slots, keeping each slot's size within `budget`.
 
@@ -40,9 +41,14 @@ def pack(
     per ARN list too many and so errs on the safe side of `budget`.
     Slots already over budget (a lowered margin, a hand edit) shed their last ARNs, which
     are then placed like new ones. ARNs that fit nowhere are returned in `unplaced`.
+    `reserved` slot numbers are never opened (their names are taken by someone else).
     """
     removed = set(remove)
-    slots: dict[int, set[str]] = {i: set(arns) - removed for i, arns in current.items()}
+    slots: dict[int, set[str]] = {}
+    kept: set[str] = set()
+    for index in sorted(current):  # an ARN found in two policies stays in the first only
+        slots[index] = set(current[index]) - removed - kept
+        kept |= slots[index]
     sizes = {i: base_size + sum(arn_cost(a) for a in arns) for i, arns in slots.items()}
     shed: set[str] = set()
     for index in sorted(slots):
@@ -61,7 +67,7 @@ def pack(
             (i for i in sorted(slots) if slots[i] and sizes[i] + cost <= budget), None
         )
         if target is None:
-            target = _open_slot(slots, max_slots)
+            target = _open_slot(slots, max_slots, reserved)
             if target is None or base_size + cost > budget:
                 unplaced.add(arn)
                 continue
@@ -74,9 +80,13 @@ def pack(
     )
 
 
-def _open_slot(slots: Mapping[int, set[str]], max_slots: int) -> int | None:
+def _open_slot(
+    slots: Mapping[int, set[str]], max_slots: int, reserved: frozenset[int]
+) -> int | None:
     """The lowest free slot number, or None when the role's share is used up."""
     in_use = {i for i, arns in slots.items() if arns}
     if len(in_use) >= max_slots:
         return None
-    return next((i for i in range(1, MAX_SLOT_INDEX + 1) if i not in in_use), None)
+    return next(
+        (i for i in range(1, MAX_SLOT_INDEX + 1) if i not in in_use and i not in reserved), None
+    )

@@ -29,3 +29,10 @@ def sagemaker_model_calls_pattern() -> dict[str, Any]:
 def sagemaker_model_calls_pattern_json() -> str:
     """The pattern as the JSON text EventBridge's PutRule takes."""
     return json.dumps(sagemaker_model_calls_pattern(), separators=(",", ":"), sort_keys=True)
+
+
+def reconcile_requests_pattern() -> dict[str, Any]:
+    """Operators' re-drive requests (`model-access` source, "Reconcile Model") sent to the bus."""
+    from model_access.events import RECONCILE_DETAIL_TYPE, RECONCILE_SOURCE
+
+    return {"source": [RECONCILE_SOURCE], "detail-type": [RECONCILE_DETAIL_TYPE]}

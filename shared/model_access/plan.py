@@ -86,6 +86,7 @@ def plan_role(
         arn_cost=shape.arn_cost,
         budget=budget,
         max_slots=max_slots,
+        reserved=state.reserved,
     )
     ops: list[PolicyOp] = []
     repairs: list[str] = []

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from model_access.arns import ModelKey, Scope, parse_model_arn
-from model_access.aws.apply import apply_role_plan
+from model_access.aws.apply import NameTakenError, apply_role_plan
 from model_access.aws.iam import IamGateway
 from model_access.aws.leases import RoleLeases
 from model_access.aws.models import ModelReader, ModelTruth
 from model_access.aws.records import GrantRecord, GrantRecords
 from model_access.decide import Decision, decide, protect_owner_change
-from model_access.errors import ModelAccessError, RetryableError
+from model_access.errors import AwsPermanentError, ModelAccessError, RetryableError
 from model_access.events import ModelHint, Trigger
 from model_access.outcomes import Outcome
 from model_access.owner import RoleFacts
@@ -273,9 +273,11 @@ class _Run:
             except ModelAccessError as exc:
                 self.fail([k for k in self.active if lowered in _lower(self.roles_needed(k))], exc)
 
-    def plan_roles(self) -> None:
+    def plan_roles(self, only: str | None = None) -> None:
         active = set(self.active)
         for lowered, state in self.states.items():
+            if only is not None and lowered != only:
+                continue
             add: set[str] = set()
             remove: set[str] = set()
             for key in active:
@@ -294,7 +296,6 @@ class _Run:
                 state, add, remove, shape=self.o.shape, budget=self.s.policy_size_budget,
                 share=self.s.role_policy_share, name_prefix=self.s.policy_name_prefix,
             )
-            self.report.repairs += [(state.role.name, r) for r in self.plans[lowered].repairs]
 
     def apply_plans(self) -> None:
         order = sorted(self.plans.items(), key=lambda kv: (bool(kv[1].added), kv[0]))
@@ -302,16 +303,32 @@ class _Run:
             if not plan.changes:
                 continue
             try:
-                apply_role_plan(
-                    self.o.iam, plan, keep_versions=self.s.keep_policy_versions,
-                    lease_valid=lambda r=lowered: self.o.leases.still_valid(r),  # type: ignore[misc]
-                )
+                self.apply_one(lowered, plan)
             except ModelAccessError as exc:
                 touched = {k for k in self.active if lowered in _lower(self.roles_needed(k))}
                 touched |= {p.key for a in plan.added | plan.removed if (p := parse_model_arn(a))}
                 self.fail(touched, exc)
 
+    def apply_one(self, lowered: str, plan: RolePlan) -> None:
+        """Apply a role's plan; a slot name taken by someone else is skipped and re-planned."""
+        for _ in range(3):
+            try:
+                apply_role_plan(
+                    self.o.iam, plan, keep_versions=self.s.keep_policy_versions,
+                    lease_valid=lambda: self.o.leases.still_valid(lowered),
+                )
+                return
+            except NameTakenError as taken:
+                state = self.states[lowered]
+                self.states[lowered] = replace(state, reserved=state.reserved | {taken.index})
+                self.plans.pop(lowered, None)
+                self.plan_roles(only=lowered)
+                plan = self.plans[lowered]
+        raise AwsPermanentError(f"role {plan.role}: too many tool policy names taken")
+
     def summarize(self) -> None:
+        for plan in self.plans.values():
+            self.report.repairs += [(plan.role, repair) for repair in plan.repairs]
         for key in self.active:
             self.done[key] = summarize(
                 key, self.decisions[key], self.records[key], self.plans, self.states, self.s,

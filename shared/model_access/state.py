@@ -29,6 +29,8 @@ class RoleState:
     quota: int
     foreign_attached: int
     tool_policies: dict[int, ToolPolicy]
+    reserved: frozenset[int] = frozenset()
+    """Slot numbers whose policy name is taken by a policy the tool did not create."""
 
     @property
     def model_arns(self) -> frozenset[str]:

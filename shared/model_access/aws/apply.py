@@ -13,6 +13,14 @@ from model_access.plan import OpKind, RolePlan
 from model_access.errors import AwsPermanentError, LeaseBusyError
 
 
+class NameTakenError(AwsPermanentError):
+    """A slot's deterministic name belongs to a policy the tool did not create."""
+
+    def __init__(self, index: int, name: str) -> None:
+        super().__init__(f"policy name {name} is taken by a policy the tool did not create")
+        self.index = index
+
+
 def apply_role_plan(
     iam: IamGateway,
     plan: RolePlan,
@@ -32,9 +40,7 @@ def apply_role_plan(
                 # Left over by a crash or a role deleted and re-created: adopt it, but only
                 # if it really is ours (a same-named policy of someone else is never touched).
                 if iam.read_tool_policy(plan.role, op.name, attached=False) is None:
-                    raise AwsPermanentError(
-                        f"policy name {op.name} is taken by a policy the tool did not create"
-                    ) from None
+                    raise NameTakenError(op.index, op.name) from None
                 iam.put_version(arn, op.document, keep_versions)
         elif op.kind is OpKind.UPDATE and op.document is not None:
             iam.put_version(arn, op.document, keep_versions)

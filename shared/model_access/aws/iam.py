@@ -93,11 +93,15 @@ class IamGateway:
             for page in pages.paginate(RoleName=role.name):
                 attached += [(p["PolicyName"], p["PolicyArn"]) for p in page["AttachedPolicies"]]
         tool: dict[int, ToolPolicy] = {}
+        reserved: set[int] = set()
         foreign = 0
         for name, arn in attached:
             policy = self._read_if_ours(role.name, name, arn, attached=True)
             if policy is None:
                 foreign += 1
+                lookalike = parse_policy_name(self._prefix, name)
+                if lookalike is not None and lookalike.role_name.lower() == role.name.lower():
+                    reserved.add(lookalike.index)
             else:
                 tool[policy.index] = policy
         for name in unattached:
@@ -106,7 +110,7 @@ class IamGateway:
             policy = self._read_if_ours(role.name, name, self.policy_arn(name), attached=False)
             if policy is not None:
                 tool[policy.index] = policy
-        return RoleState(role, self.attached_policy_quota(), foreign, tool)
+        return RoleState(role, self.attached_policy_quota(), foreign, tool, frozenset(reserved))
 
     def read_tool_policy(self, role_name: str, name: str, *, attached: bool) -> ToolPolicy | None:
         """Read one of our policies by name; None when absent or not ours."""

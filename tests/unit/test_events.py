@@ -1,0 +1,132 @@
+"""Event parsing: every fixture in events/ and the malformed shapes around them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from model_access.errors import BadEventError
+from model_access.events import Ignored, ModelHint, Trigger, parse_body, parse_event
+from tests.conftest import EVENTS, load_event
+
+KEY = "owner-role"
+
+
+@pytest.mark.parametrize("path", sorted(p.relative_to(EVENTS).as_posix()
+                                        for p in (EVENTS / "lambda").glob("*.json")))
+def test_parse_every_lambda_fixture_without_error(path: str) -> None:
+    """Every fixture a Lambda can receive parses to a hint or a reasoned Ignored."""
+    event = load_event(path)
+    bodies = ([json.loads(r["body"]) for r in event["Records"]] if "Records" in event
+              else [event])
+    for body in bodies:
+        parsed = parse_event(body, KEY)
+        assert isinstance(parsed, ModelHint | Ignored)
+
+
+def test_parse_create_model_reads_arn_from_response() -> None:
+    """CreateModel yields the ARN SageMaker returned, the caller role and the event id."""
+    hint = parse_event(load_event("lambda/create-model.json"), KEY)
+    assert isinstance(hint, ModelHint)
+    assert hint.trigger is Trigger.CREATE
+    assert hint.model_arn == "arn:aws:sagemaker:us-east-1:123456789012:model/churn-predictor-v3"
+    assert hint.caller_arn == "arn:aws:iam::123456789012:role/ml-pipeline"
+    assert hint.event_id == "0d5c6a8e-6f5a-4b7e-9d7e-1a2b3c4d5e01"
+    assert hint.account == "123456789012"
+
+
+def test_parse_create_model_keeps_mixed_case_arn() -> None:
+    """The ARN keeps SageMaker's letter case; the grouping key is case-insensitive."""
+    hint = parse_event(load_event("lambda/create-model-owner-arn.json"), KEY)
+    assert isinstance(hint, ModelHint)
+    assert hint.model_arn is not None and hint.model_arn.endswith("model/Fraud-Detector-XGB")
+    assert hint.key.name_lower == "fraud-detector-xgb"
+
+
+def test_parse_create_model_without_request_parameters_uses_response() -> None:
+    """CloudTrail omits requestParameters over 100 KB; responseElements.modelArn suffices."""
+    hint = parse_event(load_event("lambda/create-model-no-request-parameters.json"), KEY)
+    assert isinstance(hint, ModelHint) and hint.model_name == "churn-predictor-v3"
+
+
+def test_parse_failed_call_is_ignored() -> None:
+    """A call that failed (errorCode present) changes nothing and is ignored with a reason."""
+    parsed = parse_event(load_event("lambda/create-model-failed.json"), KEY)
+    assert isinstance(parsed, Ignored) and "ValidationException" in parsed.reason
+
+
+def test_parse_delete_model_has_only_a_name() -> None:
+    """DeleteModel carries no ARN: the hint has the name and region only."""
+    hint = parse_event(load_event("lambda/delete-model.json"), KEY)
+    assert isinstance(hint, ModelHint)
+    assert (hint.trigger, hint.model_name, hint.model_arn) == (
+        Trigger.DELETE, "churn-predictor-v3", None)
+
+
+def test_parse_add_tags_owner_records_value_and_caller() -> None:
+    """An AddTags on the owner key carries the new value and who set it."""
+    hint = parse_event(load_event("lambda/add-tags-owner.json"), KEY)
+    assert isinstance(hint, ModelHint)
+    assert hint.owner_value == "ml-platform"
+    assert hint.caller_arn == "arn:aws:iam::123456789012:role/data-scientist"
+
+
+@pytest.mark.parametrize(("path", "needle"), [
+    ("lambda/add-tags-other-key.json", "does not touch"),
+    ("lambda/add-tags-endpoint.json", "not a model"),
+])
+def test_parse_irrelevant_tag_edits_are_ignored(path: str, needle: str) -> None:
+    """Tag edits on other keys or other resource types cost nothing."""
+    parsed = parse_event(load_event(path), KEY)
+    assert isinstance(parsed, Ignored) and needle in parsed.reason
+
+
+def test_parse_delete_tags_owner_is_a_hint() -> None:
+    """Removing the owner tag is a hint to revoke."""
+    hint = parse_event(load_event("lambda/delete-tags-owner.json"), KEY)
+    assert isinstance(hint, ModelHint) and hint.trigger is Trigger.DELETE_TAGS
+
+
+def test_parse_sqs_bodies_without_account() -> None:
+    """Bodies delivered by moto lack `account`; the detail's recipientAccountId is used."""
+    batch = load_event("lambda/sqs-batch.json")
+    first = json.loads(batch["Records"][0]["body"])
+    assert "account" not in first
+    hint = parse_body(batch["Records"][0]["body"], KEY)
+    assert isinstance(hint, ModelHint) and hint.account == "123456789012"
+
+
+def test_parse_reconcile_request() -> None:
+    """An operator's re-drive names a model ARN and becomes a Reconcile hint."""
+    hint = parse_event(load_event("lambda/reconcile-model.json"), KEY)
+    assert isinstance(hint, ModelHint) and hint.trigger is Trigger.RECONCILE
+
+
+@pytest.mark.parametrize(("body", "needle"), [
+    ("not json", "not JSON"),
+    ("[1, 2]", "not an object"),
+    ('{"source": "aws.sagemaker"}', "no 'detail'"),
+    ('{"source": "aws.ec2", "detail-type": "AWS API Call via CloudTrail", "detail": {}}',
+     "source"),
+    ('{"source": "aws.sagemaker", "detail-type": "Other", "detail": {}}', "detail-type"),
+])
+def test_parse_malformed_bodies_raise_bad_event(body: str, needle: str) -> None:
+    """Malformed bodies raise BadEventError naming what is wrong."""
+    with pytest.raises(BadEventError, match=needle):
+        parse_body(body, KEY)
+
+
+def test_parse_unknown_event_name_is_ignored() -> None:
+    """A SageMaker call the tool does not handle is ignored, not an error."""
+    event = load_event("lambda/create-model.json")
+    event["detail"]["eventName"] = "ListModels"
+    assert isinstance(parse_event(event, KEY), Ignored)
+
+
+def test_parse_rejects_invalid_model_name() -> None:
+    """A model name SageMaker could not have accepted is a bad event."""
+    event = load_event("lambda/delete-model.json")
+    event["detail"]["requestParameters"]["modelName"] = "bad name*"
+    with pytest.raises(BadEventError, match="valid SageMaker model name"):
+        parse_event(event, KEY)
