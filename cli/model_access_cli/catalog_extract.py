@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 SERVICES = ("sagemaker",)
-TARGET = Path(__file__).resolve().parents[2] / "shared" / "model_access" / "data" / "iam_catalog.json"
+TARGET = (
+    Path(__file__).resolve().parents[2] / "shared" / "model_access" / "data" / "iam_catalog.json"
+)
 
 
 def build_extract() -> dict[str, Any]:
@@ -27,9 +29,9 @@ def build_extract() -> dict[str, Any]:
         actions: dict[str, Any] = {}
         for name, privilege in sorted(data["privileges"].items()):
             rows = privilege["resource_types"]
-            resources = sorted(rt for rt in rows if rt)
+            resource_types = sorted(rt for rt in rows if rt)
             conditions = sorted({key for row in rows.values() for key in row["condition_keys"]})
-            actions[name] = {"resources": resources, "conditions": conditions}
+            actions[name] = {"resources": resource_types, "conditions": conditions}
         resources = {name: row["arn"] for name, row in sorted(data["resources"].items())}
         services[prefix] = {"actions": actions, "resources": resources}
     return {

@@ -24,6 +24,7 @@ from model_access.aws.clients import Clients
 from model_access.aws.records import GrantRecords
 from model_access.policy import to_json
 from model_access.settings import Env, Settings
+
 from model_access_cli import cloudtrail
 from model_access_cli.lambdas import LocalInvoker, MetricTally, load_function
 from model_access_cli.local_stack import local_up
@@ -73,10 +74,10 @@ class Demo:
 
     def model(self, name: str, owner: str | None, *, emit: bool = True) -> str:
         tags = [{"Key": self.settings.owner_tag_key, "Value": owner}] if owner is not None else []
-        arn = self.clients.sagemaker.create_model(
+        arn: str = self.clients.sagemaker.create_model(
             ModelName=name, ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sm-exec",
             PrimaryContainer={"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/x:1"},
-            **({"Tags": tags} if tags else {}),
+            Tags=tags,  # type: ignore[arg-type]
         )["ModelArn"]
         self.arns[name] = arn
         if emit:
@@ -85,7 +86,8 @@ class Demo:
         return arn
 
     def emit(self, detail: dict[str, Any]) -> None:
-        answer = self.clients.events.put_events(Entries=[cloudtrail.put_events_entry(detail)])
+        entry = cloudtrail.put_events_entry(detail)
+        answer = self.clients.events.put_events(Entries=[entry])  # type: ignore[list-item]
         if answer.get("FailedEntryCount"):
             raise RuntimeError(f"PutEvents refused an entry: {answer}")
 
@@ -104,7 +106,8 @@ class Demo:
         self.role("analyst")
         self.role(PROVISIONER_ROLE, "/service/")
         self.role("AWSServiceRoleForSageMakerDemo", "/aws-service-role/sagemaker.amazonaws.com/")
-        self.say("2. models created with CloudTrail events on the bus (EventBridge -> SQS -> handler)")
+        self.say("2. models created, CloudTrail events sent to the bus "
+                 "(EventBridge -> SQS -> handler)")
         self.model("Churn-Predictor", "data-scientist")
         self.model("fraud-detector", f"arn:aws:iam::{ACCOUNT}:role/teams/ml-platform")
         for i in range(BULK_MODELS):
@@ -115,8 +118,9 @@ class Demo:
         self.model("slr-model", "AWSServiceRoleForSageMakerDemo")
         self.model("ghost-owner-model", "no-such-role")
         self.model("wildcard-model", "*")
-        self.emit(cloudtrail.create_model("failed-call", "arn:aws:sagemaker:us-east-1:"
-                                          f"{ACCOUNT}:model/failed-call", error_code="ValidationException"))
+        self.emit(cloudtrail.create_model(
+            "failed-call", f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model/failed-call",
+            error_code="ValidationException"))
         self.drain()
         self.say("3. lifecycle: delete demand-forecast-00, re-tag Churn-Predictor to ml-platform")
         self.clients.sagemaker.delete_model(ModelName="demand-forecast-00")

@@ -38,8 +38,8 @@ class MetricTally:
         self.totals: Counter[str] = Counter()
 
     def feed(self, text: str) -> None:
-        for line in text.splitlines():
-            line = line.strip()
+        for raw in text.splitlines():
+            line = raw.strip()
             if not line.startswith("{") or '"_aws"' not in line:
                 continue
             blob = json.loads(line)

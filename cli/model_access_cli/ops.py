@@ -16,6 +16,7 @@ from model_access.errors import ModelAccessError
 from model_access.runtime import Runtime, build_runtime
 from model_access.settings import Settings
 from model_access.verify import verify
+
 from model_access_cli.local_stack import local_up
 from model_access_cli.server import use_dummy_credentials
 from model_access_cli.table import render
@@ -174,7 +175,7 @@ def _grants(runtime: Runtime, *, role: str | None, model: str | None) -> int:
             state = runtime.iam.read_role_state(facts) if facts else None
             held[record.role.lower()] = set(state.model_arns) if state else set()
         in_iam = "yes" if record.model_arn in held[record.role.lower()] else "NO"
-        rows.append((record.model_arn, record.role, record.policy or "-",
+        rows.append((record.model_arn or str(record.key), record.role, record.policy or "-",
                      record.granted_at or "-", in_iam))
     print(render(("model", "role", "policy", "granted at", "in IAM"), rows)
           if rows else "No grants recorded.")

@@ -53,7 +53,9 @@ TARGET_MARKERS: Final = {
 }
 FIXED_DATE: Final = (1980, 1, 1, 0, 0, 0)
 FILE_MODE: Final = 0o100644
-SKIPPED_DIRS: Final = frozenset({"__pycache__", "bin"})
+SKIPPED_DIRS: Final = frozenset({"__pycache__"})
+PIP_SCRIPTS_DIR: Final = "bin"
+"""Console scripts pip writes at the top of a --target folder: not importable, not shipped."""
 SKIPPED_SUFFIXES: Final = (".pyc", ".pyo")
 IMPORT_CHECKS: Final = (
     "aws_lambda_powertools",
@@ -97,20 +99,32 @@ def install_layer_deps(requirements: list[str], cache: Path = DEPS_CACHE) -> Pat
         return target
     cache.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=cache, prefix=f"{key}."))
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--no-deps", "--no-compile", "--target", str(staging), *PIP_PLATFORM, *requirements],
-        check=True,
-    )
-    staging.rename(target)
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "--no-deps", "--no-compile", "--target", str(staging), *PIP_PLATFORM,
+             *requirements],
+            check=True,
+        )
+    except subprocess.CalledProcessError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        staging.rename(target)
+    except OSError:
+        if not target.is_dir():
+            raise
+        shutil.rmtree(staging)  # another build (a parallel test worker) got there first
     return target
 
 
-def tree_entries(root: Path, prefix: str = "") -> Iterator[tuple[str, Path]]:
+def tree_entries(root: Path, prefix: str = "",
+                 skip_top: frozenset[str] = frozenset()) -> Iterator[tuple[str, Path]]:
     """(archive name, file) for every file under `root`, bytecode and caches left out."""
     for path in root.rglob("*"):
         relative = path.relative_to(root)
-        if (path.is_dir() or SKIPPED_DIRS.intersection(relative.parts[:-1])
+        if (path.is_dir() or relative.parts[0] in skip_top
+                or SKIPPED_DIRS.intersection(relative.parts[:-1])
                 or path.suffix in SKIPPED_SUFFIXES):
             continue
         yield f"{prefix}{relative.as_posix()}", path
@@ -144,7 +158,7 @@ def build_function(function: str, dist: Path = DIST_DIR) -> Path:
 
 def build_layer(deps: Path, dist: Path = DIST_DIR) -> Path:
     entries = [
-        *tree_entries(deps, f"{LAYER_PREFIX}/"),
+        *tree_entries(deps, f"{LAYER_PREFIX}/", skip_top=frozenset({PIP_SCRIPTS_DIR})),
         *tree_entries(SHARED_PACKAGE, f"{LAYER_PREFIX}/{SHARED_PACKAGE.name}/"),
     ]
     return write_zip(entries, dist / LAYER_ARCHIVE)
@@ -157,16 +171,15 @@ def build_all(dist: Path = DIST_DIR, deps: Path | None = None) -> list[Path]:
 
 
 def _boto3_only(into: Path) -> Path:
-    """Copy boto3 and its dependencies (what the Lambda runtime provides) from this environment."""
+    """Link boto3 and its dependencies (what the Lambda runtime provides) from this environment."""
+    into.mkdir(parents=True, exist_ok=True)
     for name in sorted(RUNTIME_PROVIDED):
         distribution = metadata.distribution(name)
-        for file in distribution.files or []:
-            source = Path(str(distribution.locate_file(file)))
-            if source.suffix in SKIPPED_SUFFIXES or not source.is_file() or ".." in file.parts:
-                continue
-            destination = into / file
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, destination)
+        tops = {file.parts[0] for file in distribution.files or [] if ".." not in file.parts}
+        for top in sorted(tops):
+            source = Path(str(distribution.locate_file(top)))
+            if source.exists() and not (into / top).exists():
+                (into / top).symlink_to(source, target_is_directory=source.is_dir())
     return into
 
 

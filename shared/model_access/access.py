@@ -59,7 +59,7 @@ def profile_from_settings(settings: Settings) -> AccessProfile:
 
 
 def validate_profile(profile: AccessProfile, catalog: Catalog) -> None:
-    """Raise ConfigurationError listing every action that is unknown or cannot be scoped as asked."""
+    """Raise ConfigurationError listing each action that is unknown or cannot be scoped as asked."""
     problems: list[str] = []
     for action in profile.model_actions:
         info = catalog.lookup(action)

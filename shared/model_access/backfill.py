@@ -83,8 +83,9 @@ class Backfill:
         seen: set[ModelKey] | None = set() if continuation is None else None
         if phase == "models":
             token = (continuation or {}).get("token")
-            token = self._models(result, dry_run, token, unattached, seen, time_left,
-                                 reserve_seconds, run_id)
+            token = self._models(result, dry_run=dry_run, token=token, unattached=unattached,
+                                 seen=seen, time_left=time_left, reserve=reserve_seconds,
+                                 run_id=run_id)
             if token is not None:
                 result.continuation = {"phase": "models", "token": token, "runId": run_id}
                 return result
@@ -118,6 +119,7 @@ class Backfill:
     def _models(
         self,
         result: BackfillResult,
+        *,
         dry_run: bool,
         token: str | None,
         unattached: dict[str, tuple[str, ...]],
@@ -169,9 +171,8 @@ class Backfill:
                         model_arn=arn))
         for record in self.rt.records.scan():
             if record.holders and (seen is None or record.key not in seen):
-                name = (parse_model_arn(record.model_arn).name
-                        if record.model_arn and parse_model_arn(record.model_arn)
-                        else record.key.name_lower)
+                recorded = parse_model_arn(record.model_arn) if record.model_arn else None
+                name = recorded.name if recorded else record.key.name_lower
                 hints.setdefault(record.key, ModelHint(
                     Trigger.RECONCILE, f"sweep-{run_id}", name, record.key.region))
         self.progress("orphans", len(hints))

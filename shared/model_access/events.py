@@ -107,7 +107,7 @@ def parse_event(event: Any, owner_tag_key: str) -> ModelHint | Ignored:
     if detail.get("errorCode") is not None:
         return Ignored(event_id, f"failed call {name}: {detail.get('errorCode')}")
     try:
-        trigger = Trigger(name)
+        trigger = Trigger(name or "")
     except ValueError:
         return Ignored(event_id, f"event {name!r} is not one this tool handles")
     if trigger is Trigger.RECONCILE:

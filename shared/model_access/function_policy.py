@@ -58,13 +58,8 @@ TABLE_ITEM_ACTIONS: Final = (
     "dynamodb:UpdateItem",
 )
 TABLE_READ_ACTIONS: Final = ("dynamodb:Query", "dynamodb:Scan")
-QUEUE_CONSUME_ACTIONS: Final = (
-    "sqs:ChangeMessageVisibility",
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:GetQueueUrl",
-    "sqs:ReceiveMessage",
-)
+QUEUE_CONSUME_ACTIONS: Final = ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")
+"""What the event source mapping polls with (the runtime itself never calls SQS)."""
 LOG_ACTIONS: Final = ("logs:CreateLogStream", "logs:PutLogEvents")
 POLICY_ARN_CONDITION_KEY: Final = "iam:PolicyARN"
 
@@ -97,19 +92,37 @@ def eligible_roles_arn_pattern(settings: Settings) -> str:
 
 
 def protected_role_arns(settings: Settings, own_role_path: str = "/") -> list[str]:
-    """Roles no tool policy may ever be attached to or detached from, whatever the code does."""
+    """The functions' own role and service-linked roles: no tool policy on or off, ever."""
     if not settings.provisioner_role:
         raise ValueError("the functions' policy needs the role name (settings.provisioner_role)")
-    arns = [
+    return [
         _iam_arn(settings, f"role{own_role_path}{settings.provisioner_role}"),
         _iam_arn(settings, f"role{SERVICE_LINKED_PATH}*"),
     ]
+
+
+def denied_role_arns(settings: Settings) -> list[str]:
+    """The deny list as ARN patterns: an ARN as given, a name at any path."""
+    arns: list[str] = []
     for entry in settings.deny_roles:
         if entry.startswith("arn:"):
             arns.append(entry)
         else:
             arns += [_iam_arn(settings, f"role/{entry}"), _iam_arn(settings, f"role/*/{entry}")]
     return list(dict.fromkeys(arns))
+
+
+def _deny_statements(settings: Settings, own_role_path: str) -> list[dict[str, Any]]:
+    """Explicit Denies that hold whatever the Allows say. Roles on the deny list may still
+    lose a tool policy: a role added to the list after a grant must be revocable."""
+    statements: list[dict[str, Any]] = [{
+        "Sid": "NeverTouchOwnOrServiceLinkedRoles", "Effect": "Deny",
+        "Action": list(ATTACH_ACTIONS), "Resource": protected_role_arns(settings, own_role_path),
+    }]
+    if denied := denied_role_arns(settings):
+        statements.append({"Sid": "NeverGrantToDeniedRoles", "Effect": "Deny",
+                           "Action": [ATTACH_ROLE_POLICY], "Resource": denied})
+    return statements
 
 
 def _attach_statements(settings: Settings) -> list[dict[str, Any]]:
@@ -142,12 +155,7 @@ def function_policy(settings: Settings, resources: FunctionResources) -> dict[st
         _allow("ReadToolPolicies", TOOL_POLICY_READ_ACTIONS, tool_policies),
         _allow("WriteToolPolicies", TOOL_POLICY_WRITE_ACTIONS, tool_policies),
         *_attach_statements(settings),
-        {
-            "Sid": "NeverTouchProtectedRoles",
-            "Effect": "Deny",
-            "Action": list(ATTACH_ACTIONS),
-            "Resource": protected_role_arns(settings, resources.own_role_path),
-        },
+        *_deny_statements(settings, resources.own_role_path),
         _allow("GrantTableItems", TABLE_ITEM_ACTIONS, resources.table_arn),
         _allow("GrantTableQueries", TABLE_READ_ACTIONS,
                [resources.table_arn, f"{resources.table_arn}/index/*"]),

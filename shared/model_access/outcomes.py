@@ -57,7 +57,7 @@ class Outcome(StrEnum):
 
     @property
     def is_retryable(self) -> bool:
-        """The record goes back to the queue (batch item failure), ending in the DLQ if it persists."""
+        """The record goes back to the queue (batch item failure); the DLQ if it persists."""
         return self.kind is Kind.FAILURE
 
 

@@ -83,7 +83,8 @@ def parse_owner_value(value: str, scope: Scope) -> OwnerRef | Refusal:
         return _parse_owner_arn(value, shown, scope)
     if len(value) > ROLE_NAME_MAX:
         return Refusal(
-            Outcome.INVALID_OWNER, f"owner value {shown} is longer than a role name ({ROLE_NAME_MAX})"
+            Outcome.INVALID_OWNER,
+            f"owner value {shown} is longer than a role name ({ROLE_NAME_MAX})",
         )
     if not is_valid_role_name(value):
         return Refusal(Outcome.INVALID_OWNER, f"owner value {shown} is not a valid role name")
@@ -103,7 +104,9 @@ def _parse_owner_arn(value: str, shown: str, scope: Scope) -> OwnerRef | Refusal
             Outcome.FOREIGN_OWNER, f"owner role is in partition {parsed.partition}, not ours"
         )
     if scope.account is not None and parsed.account != scope.account:
-        return Refusal(Outcome.FOREIGN_OWNER, f"owner role is in account {parsed.account}, not ours")
+        return Refusal(
+            Outcome.FOREIGN_OWNER, f"owner role is in account {parsed.account}, not ours"
+        )
     return OwnerRef(parsed.name, parsed.path)
 
 

@@ -74,8 +74,8 @@ class PolicyShape:
     @cached_property
     def base_size(self) -> int:
         """Size of the document with empty ARN lists."""
-        probe = self.render(["arn:aws:sagemaker:r:1:model/x"])
-        return len(to_json(probe)) - self.arn_occurrences * (len("arn:aws:sagemaker:r:1:model/x") + 2)
+        probe = "arn:aws:sagemaker:r:1:model/x"
+        return len(to_json(self.render([probe]))) - self.arn_occurrences * (len(probe) + 2)
 
     def arn_cost(self, arn: str) -> int:
         """Characters one more ARN adds (quotes and a comma in each list it appears in)."""

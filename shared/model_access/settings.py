@@ -174,7 +174,9 @@ class Settings:
             key, _, value = tag_text.partition("=")
             role_tag = (key, value)
         role_prefix = get(Env.ROLE_PATH_PREFIX) or None
-        if role_prefix is not None and not (role_prefix.startswith("/") and role_prefix.endswith("/")):
+        if role_prefix is not None and not (
+            role_prefix.startswith("/") and role_prefix.endswith("/")
+        ):
             raise ConfigurationError(f"{Env.ROLE_PATH_PREFIX}={role_prefix!r}: must look like /a/")
         owner_key = get(Env.OWNER_TAG_KEY) or "owner-role"
         if len(owner_key) > 128:

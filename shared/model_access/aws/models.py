@@ -26,6 +26,10 @@ TAGGING_BATCH: Final = 100
 """GetResources takes at most 100 ARNs per call."""
 
 
+class ModelGoneError(Exception):
+    """The model disappeared while we were reading it."""
+
+
 @dataclass(frozen=True)
 class ModelTruth:
     """What SageMaker says about one model right now."""
@@ -88,21 +92,30 @@ class ModelReader:
                 raise
         arn = model["ModelArn"]
         created = model.get("CreationTime")
+        try:
+            tags = tuple(self.list_tags(arn))
+        except ModelGoneError:
+            return ModelTruth(key, False)  # deleted between DescribeModel and ListTags
         return ModelTruth(
             key,
             True,
             arn,
             model.get("ModelName", name),
-            tuple(self.list_tags(arn)),
+            tags,
             created.isoformat() if isinstance(created, datetime) else None,
         )
 
     def list_tags(self, arn: str) -> Iterator[tuple[str, str]]:
-        """Every tag of a model, following NextToken."""
+        """Every tag of a model, following NextToken; ModelGoneError if it vanished."""
         with translated(f"ListTags {arn}"):
-            for page in self._sm.get_paginator("list_tags").paginate(ResourceArn=arn):
-                for tag in page.get("Tags", []):
-                    yield tag["Key"], tag["Value"]
+            try:
+                for page in self._sm.get_paginator("list_tags").paginate(ResourceArn=arn):
+                    for tag in page.get("Tags", []):
+                        yield tag["Key"], tag["Value"]
+            except ClientError as exc:
+                if _is_not_found(exc):
+                    raise ModelGoneError(arn) from exc
+                raise
 
     def list_models(self, next_token: str | None = None, page_size: int = 100) -> tuple[
         list[ModelSummary], str | None
@@ -132,9 +145,12 @@ class ModelReader:
             token = ""
             while True:
                 with translated("GetResources"):
-                    page = self._tagging.get_resources(
-                        ResourceARNList=chunk, **({"PaginationToken": token} if token else {})
-                    )
+                    if token:
+                        page = self._tagging.get_resources(
+                            ResourceARNList=chunk, PaginationToken=token
+                        )
+                    else:
+                        page = self._tagging.get_resources(ResourceARNList=chunk)
                 for row in page.get("ResourceTagMappingList", []):
                     found[row["ResourceARN"]] = tuple(
                         (t["Key"], t["Value"]) for t in row.get("Tags", [])

@@ -150,13 +150,16 @@ class GrantRecords:
                 with translated("TransactWriteItems"):
                     try:
                         self._db.transact_write_items(
-                            TransactItems=[{"Put": self._conditional_put(r)} for r in chunk]
+                            TransactItems=[
+                                {"Put": self._conditional_put(r)}  # type: ignore[typeddict-item]
+                                for r in chunk
+                            ]
                         )
                     except ClientError as exc:
                         if error_code(exc) != "TransactionCanceledException":
                             raise
-                        raise _Cancelled from exc
-            except _Cancelled:
+                        raise _CancelledError from exc
+            except _CancelledError:
                 for record in chunk:
                     if not self._put_one(record):
                         conflicts.add(record.key)
@@ -174,10 +177,9 @@ class GrantRecords:
 
     def _conditional_put(self, record: GrantRecord) -> dict[str, Any]:
         previous = record.version - 1
+        condition = "version = :v"
         if previous <= 0:
-            condition = "attribute_not_exists(pk) OR version = :v"
-        else:
-            condition = "version = :v"
+            condition = "attribute_not_exists(pk) OR " + condition
         return {
             "TableName": self._table,
             "Item": record.to_item(),
@@ -213,5 +215,5 @@ class GrantRecords:
                     yield GrantRecord.from_item(item)
 
 
-class _Cancelled(Exception):
+class _CancelledError(Exception):
     """A TransactWriteItems call was cancelled by a failed condition."""

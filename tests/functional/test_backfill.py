@@ -1,0 +1,166 @@
+"""Backfill and drift sweep through the backfill function's entry point."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+from botocore.stub import ANY, Stubber
+from model_access.arns import ModelKey
+from model_access.aws.models import ModelReader
+from model_access.backfill import Backfill
+from model_access.provisioner import handle
+
+from tests.functional.functions_loader import backfill_handler, lambda_context
+from tests.functional.world import World
+
+
+def test_backfill_grants_models_created_while_pipeline_was_off(world: World) -> None:
+    """Models with no event get their grants; the result counts what it saw and did."""
+    world.role("alice")
+    world.role("bob")
+    for i in range(6):
+        world.model(f"m{i}", "alice" if i % 2 else "bob")
+    world.model("untagged")
+    rt = world.runtime()
+    result = backfill_handler(rt)({}, lambda_context("model-access-backfill"))
+    assert (result["seen"], result["granted"], result["refused"]) == (7, 6, 1)
+    assert result["continuation"] is None
+    assert len(world.granted(rt, "alice")) == len(world.granted(rt, "bob")) == 3
+
+
+def test_backfill_dry_run_writes_nothing(world: World) -> None:
+    """`{"dryRun": true}` reports the plan and makes no IAM or record write."""
+    world.role("alice")
+    world.model("m1", "alice")
+    rt = world.runtime()
+    writes = world.clients.counter.total(writes_only=True)
+    result = backfill_handler(rt)({"dryRun": True}, lambda_context("model-access-backfill"))
+    assert result["granted"] == 1 and result["dryRun"] is True
+    assert world.clients.counter.total(writes_only=True) == writes
+    assert world.granted(rt, "alice") == set()
+
+
+def test_backfill_second_run_makes_no_iam_write(world: World) -> None:
+    """A backfill of a state already in line costs no IAM write at all."""
+    world.role("alice")
+    for i in range(30):
+        world.model(f"m{i}", "alice")
+    rt = world.runtime()
+    Backfill(rt).run()
+    before = world.iam_writes()
+    result = Backfill(rt).run()
+    assert world.iam_writes() == before
+    assert result.as_dict()["unchanged"] == 30
+
+
+def test_backfill_revokes_grant_of_model_deleted_while_pipeline_was_off(world: World) -> None:
+    """The sweep finds a granted ARN whose model is gone and revokes it."""
+    world.role("alice")
+    world.model("m1", "alice")
+    world.model("m2", "alice")
+    rt = world.runtime()
+    world.send(rt, [world.create_event("m1"), world.create_event("m2")])
+    world.delete_model("m1")  # the DeleteModel event is lost
+    result = Backfill(rt).run().as_dict()
+    assert result["revoked"] == 1
+    assert world.granted(rt, "alice") == {world.arns["m2"]}
+
+
+def test_sweep_repairs_hand_edited_and_detached_policies(world: World) -> None:
+    """A tool policy edited by hand is rewritten; one detached by hand is re-attached."""
+    world.role("alice")
+    world.role("bob")
+    world.model("a1", "alice")
+    world.model("b1", "bob")
+    rt = world.runtime()
+    world.send(rt, [world.create_event("a1"), world.create_event("b1")])
+    alice_policy = rt.iam.policy_arn("model-access-alice-01")
+    world.clients.iam.create_policy_version(PolicyArn=alice_policy, SetAsDefault=True,
+                                            PolicyDocument=json.dumps({
+                                                "Version": "2012-10-17", "Statement": [
+                                                    {"Effect": "Allow", "Action": "*",
+                                                     "Resource": "*"},
+                                                    {"Effect": "Allow",
+                                                     "Action": "sagemaker:DescribeModel",
+                                                     "Resource": world.arns["a1"]}]}))
+    bob_policy = rt.iam.policy_arn("model-access-bob-01")
+    world.clients.iam.detach_role_policy(RoleName="bob", PolicyArn=bob_policy)
+    result = Backfill(rt).run().as_dict()
+    assert result["repaired"] >= 2
+    alice = world.state(rt, "alice").tool_policies[1]
+    assert alice.document == rt.reconciler.shape.render({world.arns["a1"]})
+    assert world.granted(rt, "bob") == {world.arns["b1"]}
+
+
+def test_sweep_deletes_policies_of_deleted_roles(world: World) -> None:
+    """A tool policy whose role was deleted (IAM detached it) is deleted by the sweep."""
+    world.role("alice")
+    world.model("a1", "alice")
+    rt = world.runtime()
+    world.send(rt, [world.create_event("a1")])
+    arn = rt.iam.policy_arn("model-access-alice-01")
+    world.clients.iam.detach_role_policy(RoleName="alice", PolicyArn=arn)
+    world.clients.iam.delete_role(RoleName="alice")
+    Backfill(rt).run()
+    assert list(rt.iam.list_tool_policies()) == []
+
+
+def test_backfill_continues_itself_when_time_runs_low(world: World) -> None:
+    """Near its deadline the function returns a continuation and invokes itself with it.
+
+    moto's ListModels ignores paging, so botocore's Stubber serves two pages.
+    """
+    world.role("alice")
+    summaries = [{"ModelName": f"m{i}", "ModelArn": world.model(f"m{i}", "alice"),
+                  "CreationTime": datetime(2026, 1, 1, tzinfo=UTC)} for i in range(4)]
+    rt = world.runtime()
+    sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+    reader = ModelReader(sagemaker, world.clients.tagging)
+    rt.models = rt.reconciler.models = reader
+    context = lambda_context("model-access-backfill", timeout=1.0)  # below the reserve
+    with Stubber(sagemaker) as models, Stubber(world.clients.lambda_) as lambda_:
+        models.add_response("list_models", {"Models": summaries[:2], "NextToken": "page-2"},
+                            {"MaxResults": 100})
+        lambda_.add_response("invoke", {"StatusCode": 202}, {
+            "FunctionName": "model-access-backfill", "InvocationType": "Event",
+            "Payload": ANY})
+        result = backfill_handler(rt)({}, context)
+        lambda_.assert_no_pending_responses()
+        assert result["continuation"]["token"] == "page-2"
+        assert result["continuedAsync"] is True and result["seen"] == 2
+        models.add_response("list_models", {"Models": summaries[2:]},
+                            {"MaxResults": 100, "NextToken": "page-2"})
+        resumed = Backfill(rt).run(continuation=result["continuation"])
+        models.assert_no_pending_responses()
+    assert resumed.continuation is None and resumed.seen == 2
+    assert len(world.granted(rt, "alice")) == 4
+
+
+def test_deleted_between_describe_and_list_tags_counts_as_gone(world: World) -> None:
+    """A model deleted between DescribeModel and ListTags is treated as gone, not as an error."""
+    sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+    reader = ModelReader(sagemaker, world.clients.tagging)
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model/racer"
+    with Stubber(sagemaker) as stub:
+        stub.add_response("describe_model", {
+            "ModelName": "racer", "ModelArn": arn, "CreationTime": datetime(2026, 1, 1),
+            "ExecutionRoleArn": "arn:aws:iam::123456789012:role/sm-exec"},
+            {"ModelName": "racer"})
+        stub.add_client_error("list_tags", "ValidationException",
+                              f"Could not find model \"{arn}\".", 400)
+        truth = reader.describe(ModelKey.of("us-east-1", "racer"), "racer")
+    assert truth.exists is False
+
+
+def test_batch_larger_than_tag_index_page_is_read_in_full(world: World) -> None:
+    """120 models in one batch: the tag index answers in pages, and every page is followed."""
+    world.role("alice")
+    for i in range(120):
+        world.model(f"m{i:03d}", "alice")
+    rt = world.runtime()
+    assert handle(world.batch([world.create_event(f"m{i:03d}") for i in range(120)]), rt) == {
+        "batchItemFailures": []}
+    assert len(world.granted(rt, "alice")) == 120
+    assert world.clients.counter.calls[("resourcegroupstaggingapi", "GetResources")] >= 3

@@ -1,0 +1,180 @@
+"""The functions' own IAM policy, as the Pulumi program renders it: least privilege, proven."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from model_access.function_policy import (
+    NO_RESOURCE_TYPE_ACTIONS,
+    FunctionResources,
+    function_policy,
+)
+from model_access.settings import Settings
+
+from tests.infra.iam_lint import as_list, lint, resource_formats, statements
+from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun
+
+TOOL_POLICIES = f"arn:aws:iam::{ACCOUNT}:policy/model-access/*"
+OWN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/model-access-functions"
+ATTACH_DETACH = {"iam:AttachRolePolicy", "iam:DetachRolePolicy"}
+
+
+def allows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in statements(document) if s["Effect"] == "Allow"]
+
+
+def granting(document: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in allows(document) if action in as_list(s["Action"])]
+
+
+def test_function_policy_uses_wildcard_resource_only_for_actions_without_resource_type(
+    functions_policy: dict[str, Any],
+) -> None:
+    """No statement puts `Resource: "*"` on an action that has a resource type."""
+    on_wildcard = {a for s in statements(functions_policy) if "*" in as_list(s["Resource"])
+                   for a in as_list(s["Action"])}
+    assert on_wildcard == set(NO_RESOURCE_TYPE_ACTIONS)
+    assert all(resource_formats(action) == [] for action in on_wildcard)
+
+
+@pytest.mark.parametrize("policy", ["functions_policy", "restricted_policy"])
+def test_function_policy_lints_clean_against_iam_catalog(
+    policy: str, request: pytest.FixtureRequest
+) -> None:
+    """Every action exists, every resource is of a type the action takes, every key applies."""
+    assert lint(request.getfixturevalue(policy)) == []
+
+
+def test_iam_lint_reports_unknown_actions_and_resource_mismatches() -> None:
+    """The linter is not vacuous: it flags the classic SageMaker policy mistakes."""
+    model = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/m"
+    document = {"Statement": [
+        {"Sid": "A", "Effect": "Allow", "Action": "sagemaker:GetModel", "Resource": model},
+        {"Sid": "B", "Effect": "Allow", "Action": "sagemaker:DescribeModel", "Resource": "*"},
+        {"Sid": "C", "Effect": "Allow", "Action": "sagemaker:CreateEndpointConfig",
+         "Resource": model},
+        {"Sid": "D", "Effect": "Allow", "Action": "sagemaker:ListModels", "Resource": model},
+        {"Sid": "E", "Effect": "Allow", "Action": "iam:AttachRolePolicy",
+         "Resource": f"arn:aws:iam::{ACCOUNT}:role/*",
+         "Condition": {"StringEquals": {"sagemaker:ModelArn": model}}},
+        {"Sid": "F", "Effect": "Allow", "Action": "dynamodb:GetItem",
+         "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t/index/*"},
+        {"Sid": "G", "Effect": "Allow", "Action": "logs:PutLogEvents",
+         "Resource": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/f:*"},
+    ]}
+    assert [p.split(":")[0] for p in lint(document)] == ["A", "B", "C", "D", "E", "F", "G"]
+
+
+def test_attach_and_detach_carry_tool_policy_arn_condition(
+    functions_policy: dict[str, Any], restricted_policy: dict[str, Any]
+) -> None:
+    """Attach/DetachRolePolicy are allowed only for policies under the tool's IAM path."""
+    for document in (functions_policy, restricted_policy):
+        found = [s for s in allows(document) if ATTACH_DETACH & set(as_list(s["Action"]))]
+        assert {a for s in found for a in as_list(s["Action"])} == ATTACH_DETACH
+        for statement in found:
+            assert statement["Condition"]["ArnLike"] == {"iam:PolicyARN": TOOL_POLICIES}
+
+
+def test_attach_is_limited_to_eligible_roles_when_configured(
+    restricted_policy: dict[str, Any],
+) -> None:
+    """With a role path prefix and tag configured, attach needs both; detach needs the path."""
+    (attach,) = granting(restricted_policy, "iam:AttachRolePolicy")
+    (detach,) = granting(restricted_policy, "iam:DetachRolePolicy")
+    eligible = f"arn:aws:iam::{ACCOUNT}:role/ml-owners/*"
+    assert attach["Resource"] == eligible
+    assert attach["Condition"]["StringEquals"] == {"iam:ResourceTag/model-access": "eligible"}
+    assert detach["Resource"] == eligible
+    assert "StringEquals" not in detach["Condition"]
+
+
+def denials(document: dict[str, Any]) -> dict[frozenset[str], set[str]]:
+    """Denied resources, keyed by the set of actions denied on them."""
+    found: dict[frozenset[str], set[str]] = {}
+    for statement in statements(document):
+        if statement["Effect"] == "Deny":
+            key = frozenset(as_list(statement["Action"]))
+            found.setdefault(key, set()).update(as_list(statement["Resource"]))
+    return found
+
+
+def test_own_and_service_linked_roles_are_explicitly_denied(
+    functions_policy: dict[str, Any],
+) -> None:
+    """No tool policy can go onto or come off the functions' own role or a service-linked role."""
+    assert denials(functions_policy) == {frozenset(ATTACH_DETACH): {
+        OWN_ROLE, f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/*"}}
+
+
+def test_deny_list_roles_can_lose_but_never_gain_a_grant(
+    restricted_policy: dict[str, Any],
+) -> None:
+    """Roles on denyRoles are denied AttachRolePolicy (by name at any path, or by ARN) only."""
+    assert denials(restricted_policy)[frozenset({"iam:AttachRolePolicy"})] == {
+        f"arn:aws:iam::{ACCOUNT}:role/break-glass",
+        f"arn:aws:iam::{ACCOUNT}:role/*/break-glass",
+        f"arn:aws:iam::{ACCOUNT}:role/ops/admin",
+    }
+
+
+def test_iam_policy_writes_only_on_tool_path(functions_policy: dict[str, Any]) -> None:
+    """Every IAM action that creates, changes or deletes a policy is scoped to /model-access/."""
+    writes = ("iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy",
+              "iam:DeletePolicyVersion", "iam:TagPolicy")
+    for action in writes:
+        statements_for = granting(functions_policy, action)
+        assert statements_for, f"{action} is not granted"
+        assert all(as_list(s["Resource"]) == [TOOL_POLICIES] for s in statements_for)
+
+
+def test_function_policy_has_no_action_wildcards_or_managed_policies(
+    stack: StackRun, functions_policy: dict[str, Any]
+) -> None:
+    """No `service:*`-style action, no AWS managed (let alone *FullAccess) policy on the role."""
+    actions = [a for s in statements(functions_policy) for a in as_list(s["Action"])]
+    assert not [a for a in actions if "*" in a or "?" in a]
+    role = stack.one("aws:iam/role:Role")
+    assert not role.inputs.get("managedPolicyArns")
+    assert not stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert len(stack.of_type("aws:iam/rolePolicy:RolePolicy")) == 1
+
+
+def test_function_policy_reads_sagemaker_only(functions_policy: dict[str, Any]) -> None:
+    """The only SageMaker actions are the three reads the reconcile needs."""
+    sagemaker = {a for s in allows(functions_policy) for a in as_list(s["Action"])
+                 if a.startswith("sagemaker:")}
+    assert sagemaker == {"sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:ListModels"}
+
+
+def test_function_policy_scopes_data_plane_to_stack_resources(
+    functions_policy: dict[str, Any],
+) -> None:
+    """Table, queue, logs and self-invoke are granted on this stack's ARNs and nothing wider."""
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/model-access-grants"
+    expected_prefixes = {
+        "dynamodb:": (table,),
+        "sqs:": (f"arn:aws:sqs:{REGION}:{ACCOUNT}:model-access-events",),
+        "logs:": tuple(f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/model-access-{f}:"
+                       for f in ("provisioner", "backfill")),
+        "lambda:": (f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:model-access-backfill",),
+    }
+    for service, prefixes in expected_prefixes.items():
+        scoped = [s for s in allows(functions_policy)
+                  if any(a.startswith(service) for a in as_list(s["Action"]))]
+        assert scoped, f"nothing granted for {service}"
+        for statement in scoped:
+            assert all(r.startswith(prefixes) for r in as_list(statement["Resource"]))
+    assert granting(functions_policy, "lambda:InvokeFunction")[0]["Resource"] == (
+        expected_prefixes["lambda:"][0]
+    )
+
+
+def test_function_policy_needs_account_and_own_role() -> None:
+    """The pure builder refuses to render without the account or the role it must protect."""
+    resources = FunctionResources("t", "q", ("l",), "f")
+    with pytest.raises(ValueError, match="account"):
+        function_policy(Settings(provisioner_role="r"), resources)
+    with pytest.raises(ValueError, match="role"):
+        function_policy(Settings(account_id=ACCOUNT), resources)

@@ -1,0 +1,260 @@
+"""The stack the Pulumi program declares, read like a policy: what must always be true of it."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+from model_access.patterns import sagemaker_model_calls_pattern
+from model_access.settings import Env, Settings
+from model_access_cli import package
+
+from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun, program_module, run_program
+
+FUNCTION = "aws:lambda/function:Function"
+QUEUE = "aws:sqs/queue:Queue"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+stack_config = program_module("stack_config")
+
+
+def queue_arn(name: str) -> str:
+    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+
+
+def environment(run: StackRun, function: str) -> dict[str, str]:
+    variables: dict[str, str] = run.one(FUNCTION, function).inputs["environment"]["variables"]
+    return variables
+
+
+def test_queue_redrives_to_dlq(stack: StackRun) -> None:
+    """The event queue sends a message to the DLQ after maxReceiveCount receives."""
+    queue = stack.one(QUEUE, "-queue")
+    dlq = stack.one(QUEUE, "-dlq")
+    assert json.loads(queue.inputs["redrivePolicy"]) == {
+        "deadLetterTargetArn": queue_arn(dlq.inputs["name"]), "maxReceiveCount": 10,
+    }
+    assert dlq.inputs["messageRetentionSeconds"] > queue.inputs["messageRetentionSeconds"]
+
+
+def test_dlq_has_depth_alarm(stack: StackRun) -> None:
+    """A message in the DLQ raises an alarm."""
+    dlq_name = stack.one(QUEUE, "-dlq").inputs["name"]
+    alarms = [a.inputs for a in stack.of_type(ALARM)
+              if a.inputs.get("dimensions") == {"QueueName": dlq_name}]
+    assert [(a["metricName"], a["comparisonOperator"], a["threshold"]) for a in alarms] == [
+        ("ApproximateNumberOfMessagesVisible", "GreaterThanThreshold", 0)
+    ]
+
+
+def test_each_function_has_error_alarm(stack: StackRun) -> None:
+    """Errors of either function raise an alarm."""
+    names = {f.inputs["name"] for f in stack.of_type(FUNCTION)}
+    alarmed = {a.inputs["dimensions"]["FunctionName"] for a in stack.of_type(ALARM)
+               if a.inputs["metricName"] == "Errors"}
+    assert alarmed == names
+
+
+def test_event_source_mapping_reports_batch_item_failures(stack: StackRun) -> None:
+    """The mapping asks for partial batch responses and takes batching from config."""
+    mapping = stack.one(MAPPING).inputs
+    assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["eventSourceArn"] == queue_arn("model-access-events")
+    assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (500, 5)
+    assert mapping["scalingConfig"]["maximumConcurrency"] >= 2
+
+
+def test_event_source_mapping_follows_config() -> None:
+    """Batch size, window and maximum concurrency come from stack config."""
+    run = run_program({"batchSize": 50, "batchingWindowSeconds": 20, "maxConcurrency": 2})
+    mapping = run.one(MAPPING).inputs
+    assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (50, 20)
+    assert mapping["scalingConfig"] == {"maximumConcurrency": 2}
+
+
+@pytest.mark.parametrize("config", [{}, {"provisionerTimeoutSeconds": 300, "leaseSeconds": 600,
+                                         "batchingWindowSeconds": 30}])
+def test_visibility_timeout_covers_six_function_timeouts(config: dict[str, int]) -> None:
+    """SQS hides a received batch for at least 6x the provisioner timeout."""
+    run = run_program(config)
+    timeout = run.one(FUNCTION, "provisioner").inputs["timeout"]
+    assert run.one(QUEUE, "-queue").inputs["visibilityTimeoutSeconds"] >= 6 * timeout
+
+
+def test_lease_outlives_provisioner_timeout(stack: StackRun) -> None:
+    """A role lease lasts longer than the invocation that holds it."""
+    lease = float(environment(stack, "provisioner")[Env.LEASE_SECONDS])
+    assert lease > stack.one(FUNCTION, "provisioner").inputs["timeout"]
+
+
+def test_program_refuses_lease_not_above_timeout() -> None:
+    """A stack whose lease would expire under a running reconcile fails before declaring."""
+    with pytest.raises(Exception, match="leaseSeconds"):
+        run_program({"provisionerTimeoutSeconds": 120, "leaseSeconds": 120})
+
+
+def _defines_handler(source: Path) -> bool:
+    tree = ast.parse(source.read_text())
+    return any(isinstance(node, ast.FunctionDef) and node.name == "handler" for node in tree.body)
+
+
+def test_function_code_paths_exist_and_define_handler(stack: StackRun) -> None:
+    """Each function's archive is one `make package` builds, from a folder defining the handler."""
+    functions = stack.of_type(FUNCTION)
+    assert len(functions) == len(package.FUNCTIONS)
+    for function in functions:
+        archive = Path(function.inputs["code"].path)
+        assert archive.parent == package.DIST_DIR
+        assert archive.stem in package.FUNCTIONS
+        module, _, attribute = function.inputs["handler"].partition(".")
+        assert (module, attribute) == (package.HANDLER_MODULE, "handler")
+        source = package.function_source(archive.stem) / f"{module}.py"
+        assert source.is_file(), f"{source} is missing"
+        assert _defines_handler(source), f"{source} defines no top-level handler()"
+    layer = stack.one("aws:lambda/layerVersion:LayerVersion").inputs
+    assert Path(layer["code"].path) == package.DIST_DIR / package.LAYER_ARCHIVE
+    assert all(f.inputs["layers"] for f in functions)
+
+
+def test_functions_run_current_python_on_graviton(stack: StackRun) -> None:
+    """Both functions use python3.13 on arm64, matching the layer's compatible runtime."""
+    layer = stack.one("aws:lambda/layerVersion:LayerVersion").inputs
+    for function in stack.of_type(FUNCTION):
+        assert function.inputs["runtime"] in layer["compatibleRuntimes"] == ["python3.13"]
+        assert function.inputs["architectures"] == layer["compatibleArchitectures"] == ["arm64"]
+        assert function.inputs["tracingConfig"] == {"mode": "Active"}
+
+
+def test_rule_pattern_is_runtime_pattern(stack: StackRun) -> None:
+    """The rule on the default bus matches exactly what `sagemaker_model_calls_pattern()` says."""
+    rule = stack.one(RULE, "routing-rule").inputs
+    assert rule["eventBusName"] == "default"
+    assert json.loads(rule["eventPattern"]) == sagemaker_model_calls_pattern()
+
+
+def test_rule_target_retries_then_uses_dlq(stack: StackRun) -> None:
+    """EventBridge retries delivery to the queue and parks undeliverable events in the DLQ."""
+    target = stack.one("aws:cloudwatch/eventTarget:EventTarget", "routing-target").inputs
+    assert target["arn"] == queue_arn("model-access-events")
+    assert target["deadLetterConfig"] == {"arn": queue_arn("model-access-events-dlq")}
+    assert target["retryPolicy"] == {"maximumRetryAttempts": 185,
+                                     "maximumEventAgeInSeconds": 86400}
+
+
+def test_queue_policies_admit_only_the_rule(stack: StackRun) -> None:
+    """Only EventBridge acting for this rule may send to the queue and its DLQ."""
+    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/model-access-sagemaker-model-calls"
+    policies = stack.of_type("aws:sqs/queuePolicy:QueuePolicy")
+    assert len(policies) == 2
+    for policy in policies:
+        allows = [s for s in policy.json("policy")["Statement"] if s["Effect"] == "Allow"]
+        assert allows == [{
+            "Sid": "OnlyTheModelCallsRule", "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": allows[0]["Resource"],
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+        }]
+
+
+def test_functions_environment_sets_every_runtime_setting(stack: StackRun) -> None:
+    """Each function gets every variable in Env except those Lambda itself provides."""
+    expected = set(Env.all_names()) - stack_config.LAMBDA_PROVIDED_ENV
+    for function in ("provisioner", "backfill"):
+        assert set(environment(stack, function)) == expected
+
+
+def test_functions_environment_is_accepted_by_runtime(stack: StackRun) -> None:
+    """The runtime's own settings parser accepts the environment and names its own role."""
+    env = environment(stack, "provisioner")
+    settings = Settings.from_mapping({**env, Env.REGION: REGION})
+    assert settings.provisioner_role == stack.one("aws:iam/role:Role").inputs["name"]
+    assert (settings.account_id, settings.table_name, settings.queue_name) == (
+        ACCOUNT, "model-access-grants", "model-access-events")
+
+
+def test_functions_environment_follows_config() -> None:
+    """List, boolean and percentage config reach the functions in the runtime's formats."""
+    run = run_program({"denyRoles": ["a", "b"], "allowTagEdits": True,
+                       "rolePolicySharePercent": 50, "accessLevel": "deploy"})
+    settings = Settings.from_mapping({**environment(run, "backfill"), Env.REGION: REGION})
+    assert settings.deny_roles == ("a", "b")
+    assert settings.allow_tag_edits is True
+    assert settings.role_policy_share == 0.5
+    assert settings.access_level == "deploy"
+
+
+def test_grant_table_schema(stack: StackRun) -> None:
+    """Hash key pk, GSI by-role (role, pk), TTL on expires_at, on-demand, PITR on."""
+    table = stack.one("aws:dynamodb/table:Table").inputs
+    assert table["hashKey"] == "pk"
+    assert "rangeKey" not in table
+    assert table["billingMode"] == "PAY_PER_REQUEST"
+    assert table["ttl"] == {"attributeName": "expires_at", "enabled": True}
+    assert table["pointInTimeRecovery"] == {"enabled": True}
+    (index,) = table["globalSecondaryIndexes"]
+    assert (index["name"], index["projectionType"]) == ("by-role", "ALL")
+    assert index["keySchemas"] == [{"attributeName": "role", "keyType": "HASH"},
+                                   {"attributeName": "pk", "keyType": "RANGE"}]
+
+
+def test_log_groups_have_retention_and_receive_function_logs(stack: StackRun) -> None:
+    """Each function logs to its own log group, created with a retention period."""
+    groups = {g.inputs["name"]: g.inputs for g in stack.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    for function in stack.of_type(FUNCTION):
+        group = function.inputs["loggingConfig"]["logGroup"]
+        assert group == f"/aws/lambda/{function.inputs['name']}"
+        assert groups[group]["retentionInDays"] == 30
+
+
+def test_backfill_runs_fifteen_minutes_on_schedule(stack: StackRun) -> None:
+    """The backfill may run 900 s, is not retried asynchronously, and a schedule invokes it."""
+    backfill = stack.one(FUNCTION, "backfill").inputs
+    assert backfill["timeout"] == 900
+    invoke = stack.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs
+    assert invoke["maximumRetryAttempts"] == 0
+    schedule = stack.one(RULE, "sweep-rule").inputs
+    assert schedule["scheduleExpression"] == "rate(1 day)"
+    permission = stack.one("aws:lambda/permission:Permission").inputs
+    assert permission["sourceArn"] == f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{schedule['name']}"
+
+
+def test_schedule_off_and_trail_on() -> None:
+    """`backfillSchedule: off` drops the sweep; `createTrail: true` adds a logging trail."""
+    run = run_program({"backfillSchedule": "off", "createTrail": True})
+    assert [r.name for r in run.of_type(RULE)] == ["model-access-routing-rule"]
+    trail = run.one("aws:cloudtrail/trail:Trail").inputs
+    assert trail["enableLogging"] is True
+    assert trail["eventSelectors"] == [{"readWriteType": "WriteOnly",
+                                        "includeManagementEvents": True}]
+
+
+def test_trail_is_off_by_default(stack: StackRun) -> None:
+    """No trail (nor its bucket) unless asked for: most accounts already have one."""
+    assert not stack.of_type("aws:cloudtrail/trail:Trail")
+    assert not stack.of_type("aws:s3/bucket:Bucket")
+
+
+def test_stack_exports_names_and_dashboard_url(stack: StackRun) -> None:
+    """Outputs name the queue, the DLQ, both functions and the dashboard."""
+    assert stack.outputs["queueName"] == "model-access-events"
+    assert stack.outputs["dlqName"] == "model-access-events-dlq"
+    assert stack.outputs["provisionerFunctionName"] == "model-access-provisioner"
+    assert stack.outputs["backfillFunctionName"] == "model-access-backfill"
+    assert stack.outputs["dashboardUrl"] == (
+        f"https://{REGION}.console.aws.amazon.com/cloudwatch/home?region={REGION}"
+        "#dashboards/dashboard/model-access"
+    )
+
+
+def test_components_parent_and_name_their_children(stack: StackRun) -> None:
+    """Every AWS resource belongs to a component and is named after it."""
+    components = {r.name for r in stack.resources if not r.custom}
+    assert len(components) >= 5
+    for resource in stack.resources:
+        if resource.custom:
+            assert resource.parent_type.startswith("model-access:index:"), resource.name
+            assert resource.parent_name in components, resource.name
+            assert resource.name.startswith(f"{resource.parent_name}-"), resource.name
