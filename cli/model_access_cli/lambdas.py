@@ -10,11 +10,14 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import sys
+import threading
 from collections import Counter
-from contextlib import redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
@@ -50,6 +53,42 @@ class MetricTally:
                     self.totals[metric["Name"]] += int(sum(values))
 
 
+class _PerThreadStdout(io.TextIOBase):
+    """sys.stdout that sends a capturing thread's writes to its own buffer.
+
+    `contextlib.redirect_stdout` swaps a process-wide global, which concurrent pollers
+    (one thread each) would tangle; this proxy is installed once and is thread-safe.
+    """
+
+    def __init__(self, original: TextIO) -> None:
+        self.original = original
+        self.local = threading.local()
+
+    def write(self, text: str) -> int:
+        buffer = getattr(self.local, "buffer", None)
+        return (buffer or self.original).write(text)
+
+    def flush(self) -> None:
+        self.original.flush()
+
+
+_install_lock = threading.Lock()
+
+
+@contextmanager
+def _capture_stdout() -> Iterator[io.StringIO]:
+    with _install_lock:
+        if not isinstance(sys.stdout, _PerThreadStdout):
+            sys.stdout = _PerThreadStdout(sys.stdout)
+        proxy = sys.stdout
+    buffer = io.StringIO()
+    proxy.local.buffer = buffer
+    try:
+        yield buffer
+    finally:
+        proxy.local.buffer = None
+
+
 class LocalInvoker:
     """Call a Lambda handler in-process, capturing its metric output."""
 
@@ -58,9 +97,8 @@ class LocalInvoker:
         self.tally = tally or MetricTally()
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
-        buffer = io.StringIO()
-        try:
-            with redirect_stdout(buffer):
+        with _capture_stdout() as buffer:
+            try:
                 return self.module.handler(event, context)
-        finally:
-            self.tally.feed(buffer.getvalue())
+            finally:
+                self.tally.feed(buffer.getvalue())

@@ -88,38 +88,77 @@ class _Run:
         self.held: set[str] = set()
         self.states: dict[str, RoleState] = {}
         self.plans: dict[str, RolePlan] = {}
+        self.group: set[ModelKey] | None = None
         self.report = Report(dry_run=dry_run)
 
     @property
     def active(self) -> list[ModelKey]:
-        return [k for k in self.hints if k not in self.done]
+        """Models still to decide, limited to the group being applied (if any)."""
+        return [k for k in self.hints if k not in self.done
+                and (self.group is None or k in self.group)]
 
     def execute(self) -> Report:
-        try:
-            self.check_scope()
-            self.read_truth()
-            self.decide_all()
-            self.read_records(consistent=False)
-            self.settle_missing()
-            if not self.dry_run:
-                self.take_leases()
-                self.read_records(consistent=True, must_be_leased=True)
+        self.check_scope()
+        self.read_truth()
+        self.decide_all()
+        self.read_records(consistent=False)
+        self.settle_missing()
+        if self.dry_run:
             self.protect()
-            if not self.dry_run:
-                self.write_intents()
             self.read_role_states()
             self.plan_roles()
-            if not self.dry_run:
-                self.apply_plans()
             self.summarize()
-            if not self.dry_run:
-                self.write_final()
+            self.report.role_plans.update(self.plans)
+        else:
+            for group in self.groups():
+                self.apply_group(group)
+        self.report.results.update(self.done)
+        return self.report
+
+    def groups(self) -> list[set[ModelKey]]:
+        """Models that share no role, apart: each group holds its roles' leases only briefly.
+
+        Union-find over the roles each model needs; a batch of 500 models of 20 owners
+        becomes 20 groups, so a concurrent worker waits for one role, not for the batch.
+        """
+        parent: dict[str, str] = {}
+
+        def find(role: str) -> str:
+            while parent.setdefault(role, role) != role:
+                parent[role] = parent[parent[role]]
+                role = parent[role]
+            return role
+
+        for key in self.active:
+            roles = sorted(_lower(self.roles_needed(key)))
+            for other in roles[1:]:
+                parent[find(other)] = find(roles[0])
+        by_root: dict[str, set[ModelKey]] = {}
+        for key in self.active:
+            roles = sorted(_lower(self.roles_needed(key)))
+            root = find(roles[0]) if roles else f"~{key}"
+            by_root.setdefault(root, set()).add(key)
+        return [by_root[root] for root in sorted(by_root)]
+
+    def apply_group(self, group: set[ModelKey]) -> None:
+        """Lease, re-read, decide, write intent, change IAM, record: for one group."""
+        self.group, self.states, self.plans = group, {}, {}
+        try:
+            self.take_leases()
+            self.read_records(consistent=True, must_be_leased=True)
+            self.protect()
+            self.write_intents()
+            self.read_role_states()
+            self.plan_roles()
+            self.apply_plans()
+            self.summarize()
+            self.write_final()
         finally:
             if self.held:
                 self.o.leases.release(self.held)
-        self.report.results.update(self.done)
-        self.report.role_plans.update(self.plans)
-        return self.report
+                self.held = set()
+            self.report.role_plans.update(self.plans)
+            self.group = None
 
     # --- steps -----------------------------------------------------------------------
 
@@ -340,6 +379,8 @@ class _Run:
         updates: list[GrantRecord] = []
         for key, result in self.done.items():
             if key not in self.decisions or result.outcome.is_retryable:
+                continue
+            if self.group is not None and key not in self.group:
                 continue
             record = self.records.get(key)
             if record is None:
