@@ -24,7 +24,6 @@ from model_access.aws.clients import Clients
 from model_access.aws.records import GrantRecords
 from model_access.policy import to_json
 from model_access.settings import Env, Settings
-
 from model_access_cli import cloudtrail
 from model_access_cli.lambdas import LocalInvoker, MetricTally, load_function
 from model_access_cli.local_stack import local_up

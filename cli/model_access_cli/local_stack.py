@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from botocore.exceptions import ClientError
+
 from model_access.aws.clients import Clients
 from model_access.aws.records import ROLE_INDEX
 from model_access.patterns import sagemaker_model_calls_pattern_json

@@ -16,7 +16,6 @@ from model_access.errors import ModelAccessError
 from model_access.runtime import Runtime, build_runtime
 from model_access.settings import Settings
 from model_access.verify import verify
-
 from model_access_cli.local_stack import local_up
 from model_access_cli.server import use_dummy_credentials
 from model_access_cli.table import render

@@ -25,8 +25,9 @@ def server_url() -> Iterator[str]:
 @pytest.fixture
 def endpoint(server_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """A freshly reset server; AWS_ENDPOINT_URL points every new client at it."""
-    request = urllib.request.Request(f"{server_url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - local server
+    url = f"{server_url}/moto-api/reset"
+    request = urllib.request.Request(url, method="POST")  # noqa: S310 - local moto server
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
         assert answer.status == 200
     monkeypatch.setenv("AWS_ENDPOINT_URL", server_url)
     return server_url
