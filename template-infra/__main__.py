@@ -6,6 +6,7 @@ the components in the order events flow through them.
 
 import pulumi
 import pulumi_aws as aws
+
 from components import (
     BackfillSchedule,
     BackfillScheduleArgs,

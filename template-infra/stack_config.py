@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Final
 
 import pulumi
+
 from model_access.access import profile_from_settings, validate_profile
 from model_access.catalog import default_catalog
 from model_access.errors import ConfigurationError

@@ -15,10 +15,11 @@ from botocore.exceptions import ClientError
 
 from model_access.aws.clients import Clients
 from model_access.aws.records import ROLE_INDEX
-from model_access.patterns import sagemaker_model_calls_pattern_json
+from model_access.patterns import reconcile_requests_pattern, sagemaker_model_calls_pattern_json
 from model_access.settings import Settings
 
 RULE_NAME: Final = "model-access-sagemaker-model-calls"
+REDRIVE_RULE_NAME: Final = "model-access-reconcile-requests"
 DLQ_SUFFIX: Final = "-dlq"
 MAX_RECEIVE_COUNT: Final = 5
 VISIBILITY_TIMEOUT: Final = 30
@@ -58,9 +59,17 @@ def local_up(clients: Clients, settings: Settings) -> LocalStack:
         Description="SageMaker model API calls recorded by CloudTrail -> model-access queue",
     )["RuleArn"]
     clients.events.put_targets(Rule=RULE_NAME, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    redrive_arn = clients.events.put_rule(
+        Name=REDRIVE_RULE_NAME,
+        EventPattern=json.dumps(reconcile_requests_pattern(), sort_keys=True),
+        State="ENABLED",
+        Description="Operators' Reconcile Model requests -> model-access queue",
+    )["RuleArn"]
+    clients.events.put_targets(Rule=REDRIVE_RULE_NAME,
+                               Targets=[{"Id": "queue", "Arn": queue_arn}])
     clients.sqs.set_queue_attributes(
         QueueUrl=queue_url,
-        Attributes={"Policy": json.dumps(_queue_policy(queue_arn, rule_arn))},
+        Attributes={"Policy": json.dumps(_queue_policy(queue_arn, [rule_arn, redrive_arn]))},
     )
     return LocalStack(settings.table_name, queue_url, queue_arn, dlq_url, dlq_arn, RULE_NAME)
 
@@ -103,7 +112,7 @@ def _queue_arn(clients: Clients, url: str) -> str:
     return attributes["Attributes"]["QueueArn"]
 
 
-def _queue_policy(queue_arn: str, rule_arn: str) -> dict[str, object]:
+def _queue_policy(queue_arn: str, rule_arns: list[str]) -> dict[str, object]:
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -113,7 +122,7 @@ def _queue_policy(queue_arn: str, rule_arn: str) -> dict[str, object]:
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": "sqs:SendMessage",
                 "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}},
             }
         ],
     }

@@ -13,6 +13,8 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from components.artifacts import HANDLER, LAYER_ARCHIVE, archive, function_archive_name
 from model_access.function_policy import FunctionResources, function_policy
 from model_access.settings import Env
 from stack_config import (
@@ -21,8 +23,6 @@ from stack_config import (
     LAMBDA_RUNTIME,
     StackConfig,
 )
-
-from components.artifacts import HANDLER, LAYER_ARCHIVE, archive, function_archive_name
 
 PROVISIONER = "provisioner"
 BACKFILL = "backfill"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
 from model_access.dashboard import DashboardTargets, dashboard_body, dashboard_url
 
 ALARM_PERIOD_SECONDS = 300

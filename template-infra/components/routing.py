@@ -13,7 +13,11 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from model_access.patterns import sagemaker_model_calls_pattern_json
+
+from model_access.patterns import (
+    reconcile_requests_pattern,
+    sagemaker_model_calls_pattern_json,
+)
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 
@@ -29,8 +33,8 @@ class EventRoutingArgs:
     event_retry_attempts: int
 
 
-def queue_policy(queue_arn: str, rule_arn: str) -> dict[str, Any]:
-    """Only this rule, through EventBridge, may send; nobody may use plain HTTP."""
+def queue_policy(queue_arn: str, rule_arns: list[str]) -> dict[str, Any]:
+    """Only our rules, through EventBridge, may send; nobody may use plain HTTP."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -40,7 +44,7 @@ def queue_policy(queue_arn: str, rule_arn: str) -> dict[str, Any]:
                 "Principal": {"Service": EVENTS_PRINCIPAL},
                 "Action": "sqs:SendMessage",
                 "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}},
             },
             {
                 "Sid": "TlsOnly",
@@ -70,19 +74,41 @@ class EventRouting(pulumi.ComponentResource):
             event_pattern=sagemaker_model_calls_pattern_json(),
             opts=child,
         )
+        self.redrive_rule = aws.cloudwatch.EventRule(
+            f"{name}-redrive-rule",
+            name=f"{args.name_prefix}-reconcile-requests",
+            description="Operators' 'Reconcile Model' re-drive requests, to the model-access "
+                        "queue (events/stack/reconcile-model.put-events.json)",
+            event_bus_name="default",
+            event_pattern=json.dumps(reconcile_requests_pattern(), sort_keys=True),
+            opts=child,
+        )
         policies = []
         for label, queue in (("queue", args.queue), ("dlq", args.dlq)):
             policies.append(aws.sqs.QueuePolicy(
                 f"{name}-{label}-policy",
                 queue_url=queue.url,
-                policy=pulumi.Output.all(queue.arn, self.rule.arn).apply(
-                    lambda arns: json.dumps(queue_policy(arns[0], arns[1]))
+                policy=pulumi.Output.all(queue.arn, self.rule.arn, self.redrive_rule.arn).apply(
+                    lambda arns: json.dumps(queue_policy(arns[0], [arns[1], arns[2]]))
                 ),
                 opts=child,
             ))
         self.target = aws.cloudwatch.EventTarget(
             f"{name}-target",
             rule=self.rule.name,
+            event_bus_name="default",
+            target_id="model-access-queue",
+            arn=args.queue.arn,
+            retry_policy={
+                "maximum_event_age_in_seconds": args.event_max_age_seconds,
+                "maximum_retry_attempts": args.event_retry_attempts,
+            },
+            dead_letter_config={"arn": args.dlq.arn},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=policies),
+        )
+        self.redrive_target = aws.cloudwatch.EventTarget(
+            f"{name}-redrive-target",
+            rule=self.redrive_rule.name,
             event_bus_name="default",
             target_id="model-access-queue",
             arn=args.queue.arn,

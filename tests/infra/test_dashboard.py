@@ -7,7 +7,6 @@ from typing import Any
 from model_access.dashboard import DashboardTargets, dashboard_body, outcomes_by_kind
 from model_access.outcomes import METRIC_DIMENSIONS, Kind, Outcome, all_metric_names
 from model_access.settings import Env
-
 from tests.infra.pulumi_harness import StackRun, run_program
 
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"

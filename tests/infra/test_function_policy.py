@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from model_access.function_policy import (
     NO_RESOURCE_TYPE_ACTIONS,
     FunctionResources,
     function_policy,
 )
 from model_access.settings import Settings
-
 from tests.infra.iam_lint import as_list, lint, resource_formats, statements
 from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun
 

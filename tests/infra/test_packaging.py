@@ -13,8 +13,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from model_access_cli import package
 
+from model_access_cli import package
 from tests.infra.pulumi_harness import REPO_ROOT
 
 ARCHIVES = ("provisioner.zip", "backfill.zip", package.LAYER_ARCHIVE)

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from model_access.patterns import sagemaker_model_calls_pattern
+
+from model_access.patterns import reconcile_requests_pattern, sagemaker_model_calls_pattern
 from model_access.settings import Env, Settings
 from model_access_cli import package
-
 from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun, program_module, run_program
 
 FUNCTION = "aws:lambda/function:Function"
@@ -144,9 +144,18 @@ def test_rule_target_retries_then_uses_dlq(stack: StackRun) -> None:
                                      "maximumEventAgeInSeconds": 86400}
 
 
-def test_queue_policies_admit_only_the_rule(stack: StackRun) -> None:
-    """Only EventBridge acting for this rule may send to the queue and its DLQ."""
-    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/model-access-sagemaker-model-calls"
+def test_redrive_rule_routes_operator_requests_to_the_queue(stack: StackRun) -> None:
+    """A second rule takes operators' "Reconcile Model" events to the same queue."""
+    rule = stack.one(RULE, "routing-redrive-rule").inputs
+    assert json.loads(rule["eventPattern"]) == reconcile_requests_pattern()
+    target = stack.one("aws:cloudwatch/eventTarget:EventTarget", "routing-redrive-target").inputs
+    assert target["arn"] == queue_arn("model-access-events")
+
+
+def test_queue_policies_admit_only_the_rules(stack: StackRun) -> None:
+    """Only EventBridge acting for our two rules may send to the queue and its DLQ."""
+    rule_arn = [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/model-access-sagemaker-model-calls",
+                f"arn:aws:events:{REGION}:{ACCOUNT}:rule/model-access-reconcile-requests"]
     policies = stack.of_type("aws:sqs/queuePolicy:QueuePolicy")
     assert len(policies) == 2
     for policy in policies:
@@ -224,7 +233,8 @@ def test_backfill_runs_fifteen_minutes_on_schedule(stack: StackRun) -> None:
 def test_schedule_off_and_trail_on() -> None:
     """`backfillSchedule: off` drops the sweep; `createTrail: true` adds a logging trail."""
     run = run_program({"backfillSchedule": "off", "createTrail": True})
-    assert [r.name for r in run.of_type(RULE)] == ["model-access-routing-rule"]
+    assert [r.name for r in run.of_type(RULE)] == ["model-access-routing-rule",
+                                                   "model-access-routing-redrive-rule"]
     trail = run.one("aws:cloudtrail/trail:Trail").inputs
     assert trail["enableLogging"] is True
     assert trail["eventSelectors"] == [{"readWriteType": "WriteOnly",
