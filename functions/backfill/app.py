@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from model_access.backfill_handler import handle
 from model_access.observability import logger, metrics, tracer
 from model_access.runtime import Runtime, build_runtime, context_function_arn

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from model_access.aws.clients import Clients
-from model_access.settings import Settings
-from model_access_cli.local_stack import local_up
 from moto import mock_aws
 from moto.core.base_backend import BackendDict
 
+from model_access.aws.clients import Clients
+from model_access.settings import Settings
+from model_access_cli.local_stack import local_up
 from tests.functional.world import World
 
 

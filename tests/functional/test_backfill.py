@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import boto3
 from botocore.stub import ANY, Stubber
+
 from model_access.arns import ModelKey
 from model_access.aws.models import ModelReader
 from model_access.backfill import Backfill
 from model_access.provisioner import handle
-
 from tests.functional.functions_loader import backfill_handler, lambda_context
 from tests.functional.world import World
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from model_access.provisioner import handle
-
 from tests.functional.world import World
 
 

@@ -19,13 +19,13 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from moto.core.base_backend import BackendDict
+
 from model_access.aws.clients import Clients
 from model_access.provisioner import handle
 from model_access.settings import Settings
 from model_access.verify import verify
 from model_access_cli.local_stack import local_up
-from moto.core.base_backend import BackendDict
-
 from tests.functional.world import World
 
 MODELS = ["m0", "Model-One", "m2"]

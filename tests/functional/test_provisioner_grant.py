@@ -7,7 +7,6 @@ import json
 from model_access.provisioner import handle
 from model_access.settings import IAM_POLICY_MAX_CHARS
 from model_access_cli import cloudtrail
-
 from tests.conftest import load_event
 from tests.functional.functions_loader import lambda_context, provisioner_handler
 from tests.functional.world import World

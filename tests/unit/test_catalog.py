@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from model_access.access import AccessProfile, profile_from_settings, validate_profile
 from model_access.catalog import default_catalog
 from model_access.errors import ConfigurationError

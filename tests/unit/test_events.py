@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from model_access.errors import BadEventError
 from model_access.events import Ignored, ModelHint, Trigger, parse_body, parse_event
-
 from tests.conftest import EVENTS, load_event
 
 KEY = "owner-role"

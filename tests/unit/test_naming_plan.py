@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from model_access.access import profile_from_settings
 from model_access.arns import Scope
 from model_access.naming import PolicyName, parse_policy_name, policy_name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from model_access.arns import Scope
 from model_access.outcomes import Outcome
 from model_access.owner import (

@@ -11,6 +11,7 @@ import json
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+
 from model_access.access import AccessProfile, profile_from_settings
 from model_access.arns import Scope
 from model_access.packing import pack

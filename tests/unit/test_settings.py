@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from model_access.errors import ConfigurationError
 from model_access.settings import AccessLevel, Env, OwnerChangeMode, Settings
 
