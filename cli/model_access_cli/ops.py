@@ -6,8 +6,9 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from model_access.arns import ModelKey, parse_model_arn
 from model_access.aws.clients import Clients
@@ -21,6 +22,8 @@ from model_access_cli.server import use_dummy_credentials
 from model_access_cli.table import render
 
 EXIT_CHANGES = 3
+CLI_CHUNK = 1_000_000
+"""The CLI has no time limit: one chunk, so each role is written once per backfill."""
 
 
 def add_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -93,11 +96,36 @@ def run(args: argparse.Namespace) -> int:
     raise ModelAccessError(f"unknown command {args.command}")
 
 
-def _progress(phase: str, count: int) -> None:
-    if sys.stderr.isatty():
-        print(f"\r  {phase}: {count:,}", end="", file=sys.stderr, flush=True)
-    elif count % 1000 == 0 or phase == "orphans":
-        print(f"  {phase}: {count:,}", file=sys.stderr, flush=True)
+class ProgressBar:
+    """A one-line progress bar on stderr (a plain line per step when stderr is not a TTY)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.phase = ""
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        if phase != self.phase:
+            self.finish()
+            self.phase, self.started = phase, time.monotonic()
+        rate = done / max(time.monotonic() - self.started, 1e-6)
+        if total:
+            filled = int(self.WIDTH * done / total)
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            line = f"  {phase:<24} [{bar}] {done:,}/{total:,}"
+        else:
+            line = f"  {phase:<24} {done:,} ({rate:,.0f}/s)"
+        if self.stream.isatty():
+            print("\r" + line, end="", file=self.stream, flush=True)
+        elif total is None or done == total:
+            print(line, file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        if self.phase and self.stream.isatty():
+            print(file=self.stream, flush=True)
+        self.phase = ""
 
 
 def _summary(result: BackfillResult) -> str:
@@ -107,9 +135,9 @@ def _summary(result: BackfillResult) -> str:
 
 
 def _plan(runtime: Runtime) -> int:
-    result = Backfill(runtime, progress=_progress).run(dry_run=True)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+    bar = ProgressBar()
+    result = Backfill(runtime, chunk_models=CLI_CHUNK, progress=bar).run(dry_run=True)
+    bar.finish()
     rows = []
     for plan in sorted(result.report.role_plans.values(), key=lambda p: p.role.lower()):
         if not plan.changes:
@@ -133,9 +161,9 @@ def _plan(runtime: Runtime) -> int:
 
 
 def _backfill(runtime: Runtime, *, dry_run: bool) -> int:
-    result = Backfill(runtime, progress=_progress).run(dry_run=dry_run)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+    bar = ProgressBar()
+    result = Backfill(runtime, chunk_models=CLI_CHUNK, progress=bar).run(dry_run=dry_run)
+    bar.finish()
     print(("Dry run: nothing was written.\n" if dry_run else "") + _summary(result))
     failed = [r for r in result.report.results.values() if r.outcome.is_retryable]
     for r in failed[:20]:

@@ -27,7 +27,8 @@ from model_access.runtime import Runtime
 
 DEFAULT_CHUNK: Final = 5000
 PAGE_SIZE: Final = 100
-Progress = Callable[[str, int], None]
+Progress = Callable[[str, int, int | None], None]
+"""progress(phase, done, total): `total` is None while listing (ListModels gives no count)."""
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Backfill:
                  progress: Progress | None = None) -> None:
         self.rt = runtime
         self.chunk = chunk_models
-        self.progress = progress or (lambda _phase, _n: None)
+        self.progress = progress or (lambda _phase, _done, _total: None)
 
     def run(
         self,
@@ -138,7 +139,7 @@ class Backfill:
                 chunk.append(ModelHint(Trigger.RECONCILE, f"backfill-{run_id}", model.name,
                                        region, model_arn=model.arn))
             result.seen += len(page)
-            self.progress("models", result.seen)
+            self.progress("listing models", result.seen, None)
             out_of_time = time_left() < reserve
             if len(chunk) >= self.chunk or token is None or out_of_time:
                 self._reconcile(result, chunk, dry_run, unattached, seen)
@@ -175,7 +176,6 @@ class Backfill:
                 name = recorded.name if recorded else record.key.name_lower
                 hints.setdefault(record.key, ModelHint(
                     Trigger.RECONCILE, f"sweep-{run_id}", name, record.key.region))
-        self.progress("orphans", len(hints))
         if hints:
             self._reconcile(result, list(hints.values()), dry_run, unattached, None)
 
@@ -189,7 +189,10 @@ class Backfill:
     ) -> None:
         if not hints:
             return
-        report = self.rt.reconciler.reconcile(hints, dry_run=dry_run, unattached=unattached)
+        report = self.rt.reconciler.reconcile(
+            hints, dry_run=dry_run, unattached=unattached,
+            progress=lambda done, total: self.progress("reconciling role groups", done, total),
+        )
         for key, model_result in report.results.items():
             self._count(result, model_result.outcome)
             if seen is not None:

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
-
 from model_access.arns import ModelKey, is_valid_model_name, parse_model_arn
 from model_access.errors import BadEventError
 
@@ -89,7 +87,6 @@ def parse_event(event: Any, owner_tag_key: str) -> ModelHint | Ignored:
     """Parse one EventBridge event (a dict); raise BadEventError when it is not one we handle."""
     if not isinstance(event, Mapping):
         raise BadEventError(f"event is a JSON {type(event).__name__}, not an object")
-    envelope = EventBridgeEvent(dict(event))
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
         raise BadEventError("event has no 'detail' object")
@@ -112,7 +109,7 @@ def parse_event(event: Any, owner_tag_key: str) -> ModelHint | Ignored:
         return Ignored(event_id, f"event {name!r} is not one this tool handles")
     if trigger is Trigger.RECONCILE:
         raise BadEventError("Reconcile is not a CloudTrail event name")
-    region = _text(detail.get("awsRegion")) or _text(envelope.region)
+    region = _text(detail.get("awsRegion")) or _text(event.get("region"))
     if not region:
         raise BadEventError("event has no region (detail.awsRegion or region)")
     common: dict[str, Any] = {

@@ -56,9 +56,15 @@ class Reconciler:
         dry_run: bool = False,
         receive_counts: Mapping[ModelKey, int] | None = None,
         unattached: Mapping[str, tuple[str, ...]] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> Report:
-        """Bring every hinted model's grant in line with the truth; report per model."""
-        return _Run(self, hints, dry_run, receive_counts or {}, unattached or {}).execute()
+        """Bring every hinted model's grant in line with the truth; report per model.
+
+        `progress(done, total)` is called after each role group (for a progress bar).
+        """
+        run = _Run(self, hints, dry_run, receive_counts or {}, unattached or {})
+        run.progress = progress or (lambda _done, _total: None)
+        return run.execute()
 
 
 class _Run:
@@ -89,6 +95,7 @@ class _Run:
         self.states: dict[str, RoleState] = {}
         self.plans: dict[str, RolePlan] = {}
         self.group: set[ModelKey] | None = None
+        self.progress: Callable[[int, int], None] = lambda _done, _total: None
         self.report = Report(dry_run=dry_run)
 
     @property
@@ -110,8 +117,10 @@ class _Run:
             self.summarize()
             self.report.role_plans.update(self.plans)
         else:
-            for group in self.groups():
+            groups = self.groups()
+            for done, group in enumerate(groups, start=1):
                 self.apply_group(group)
+                self.progress(done, len(groups))
         self.report.results.update(self.done)
         return self.report
 
