@@ -80,6 +80,7 @@ class StackConfig:
     max_receives_for_missing: int = 3
     metrics_namespace: str = "ModelAccess"
     service_name: str = "model-access"
+    tracing: bool = False
 
     @classmethod
     def from_pulumi(cls, config: pulumi.Config) -> StackConfig:
@@ -139,6 +140,7 @@ class StackConfig:
             Env.MAX_RECEIVES_FOR_MISSING: str(self.max_receives_for_missing),
             Env.METRICS_NAMESPACE: self.metrics_namespace,
             Env.SERVICE_NAME: self.service_name,
+            Env.TRACE_DISABLED: str(not self.tracing).lower(),
         }
 
     def runtime_settings(self, account_id: str, partition: str, region: str) -> Settings:

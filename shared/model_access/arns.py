@@ -10,7 +10,7 @@ MODEL_NAME_MAX: Final = 63
 ROLE_NAME_MAX: Final = 64
 ROLE_PATH_MAX: Final = 512
 _MODEL_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]+$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]+$", re.ASCII)  # IAM names are ASCII only
 _ROLE_PATH = re.compile(r"^/([\x21-\x7e]+/)*$")
 _PARTITION = re.compile(r"^aws(-[a-z]+)*$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -69,12 +69,12 @@ class RoleArn:
 
 def is_valid_model_name(name: str) -> bool:
     """SageMaker's model name rule: 1-63 of [a-zA-Z0-9-], no leading or trailing hyphen."""
-    return 0 < len(name) <= MODEL_NAME_MAX and bool(_MODEL_NAME.match(name))
+    return 0 < len(name) <= MODEL_NAME_MAX and bool(_MODEL_NAME.fullmatch(name))
 
 
 def is_valid_role_name(name: str) -> bool:
     """IAM's role name rule: 1-64 of [A-Za-z0-9+=,.@_-]."""
-    return 0 < len(name) <= ROLE_NAME_MAX and bool(_ROLE_NAME.match(name))
+    return 0 < len(name) <= ROLE_NAME_MAX and bool(_ROLE_NAME.fullmatch(name))
 
 
 def parse_model_arn(text: str) -> ModelArn | None:

@@ -77,11 +77,13 @@ def _handle_direct(event: Any, runtime: Runtime) -> dict[str, Any]:
     except BadEventError as exc:
         hint = None
         result = RecordOutcome(_event_id(event), Outcome.BAD_EVENT, str(exc))
-    if isinstance(hint, Ignored):
-        result = RecordOutcome(hint.event_id, Outcome.IGNORED, hint.reason)
-    elif isinstance(hint, ModelHint):
+    if isinstance(hint, ModelHint):
         report = _reconcile([hint], runtime, {})
         result = _record_outcomes({"direct": hint}, report)["direct"]
+    else:
+        if isinstance(hint, Ignored):
+            result = RecordOutcome(hint.event_id, Outcome.IGNORED, hint.reason)
+        _record_outcomes({"direct": result}, Report())  # its log line and metric, as in a batch
     if result.outcome.is_retryable:
         # An async invoke is retried by Lambda and then goes to its failure destination.
         raise RetryableError(f"{result.outcome}: {result.reason}")

@@ -187,8 +187,9 @@ class _Run:
             hint = hints[0]
             parsed = parse_model_arn(hint.model_arn) if hint.model_arn else None
             problem = None
-            if hint.region != scope.region:
-                problem = f"model is in region {hint.region}; this deployment serves {scope.region}"
+            region = hint.region if hint.region != scope.region or not parsed else parsed.region
+            if region != scope.region:  # the event's region or its model ARN's
+                problem = f"model is in region {region}; this deployment serves {scope.region}"
             elif parsed and parsed.partition != scope.partition:
                 problem = f"model ARN is in partition {parsed.partition}, not {scope.partition}"
             elif scope.account and (

@@ -44,6 +44,7 @@ class Env:
     DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"
     METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
     SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+    TRACE_DISABLED: Final = "POWERTOOLS_TRACE_DISABLED"
 
     @classmethod
     def all_names(cls) -> tuple[str, ...]:

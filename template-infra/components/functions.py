@@ -146,7 +146,7 @@ class Functions(pulumi.ComponentResource):
             timeout=timeout,
             memory_size=memory,
             environment={"variables": environment},
-            tracing_config={"mode": "Active"},
+            tracing_config={"mode": "Active" if config.tracing else "PassThrough"},
             # Naming the log group (created first, with retention) makes Lambda log there.
             logging_config={"log_format": "Text", "log_group": self.log_groups[function].name},
             opts=pulumi.ResourceOptions(parent=self),

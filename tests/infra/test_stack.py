@@ -125,7 +125,8 @@ def test_functions_run_current_python_on_graviton(stack: StackRun) -> None:
     for function in stack.of_type(FUNCTION):
         assert function.inputs["runtime"] in layer["compatibleRuntimes"] == ["python3.13"]
         assert function.inputs["architectures"] == layer["compatibleArchitectures"] == ["arm64"]
-        assert function.inputs["tracingConfig"] == {"mode": "Active"}
+        assert function.inputs["tracingConfig"] == {"mode": "PassThrough"}
+        assert function.inputs["environment"]["variables"]["POWERTOOLS_TRACE_DISABLED"] == "true"
 
 
 def test_rule_pattern_is_runtime_pattern(stack: StackRun) -> None:
@@ -228,6 +229,14 @@ def test_backfill_runs_fifteen_minutes_on_schedule(stack: StackRun) -> None:
     assert schedule["scheduleExpression"] == "rate(1 day)"
     permission = stack.one("aws:lambda/permission:Permission").inputs
     assert permission["sourceArn"] == f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{schedule['name']}"
+
+
+def test_tracing_switch_turns_on_xray_and_the_tracer() -> None:
+    """`tracing: true` makes X-Ray Active and lets the functions build Powertools' Tracer."""
+    run = run_program({"tracing": True})
+    for function in run.of_type(FUNCTION):
+        assert function.inputs["tracingConfig"] == {"mode": "Active"}
+        assert function.inputs["environment"]["variables"]["POWERTOOLS_TRACE_DISABLED"] == "false"
 
 
 def test_schedule_off_and_trail_on() -> None:
