@@ -11,7 +11,6 @@ the Tracer is never built and its decorators are pass-throughs.
 from __future__ import annotations
 
 import os
-
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
