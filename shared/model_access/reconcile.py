@@ -109,6 +109,7 @@ class _Run:
         self.read_truth()
         self.decide_all()
         self.read_records(consistent=False)
+        self.confirm_doubtful()
         self.settle_missing()
         if self.dry_run:
             self.protect()
@@ -226,15 +227,18 @@ class _Run:
 
     def decide_all(self) -> None:
         for key in self.active:
-            truth = self.truths[key]
-            try:
-                self.decisions[key] = decide(
-                    key, truth.exists, model_arn=truth.arn, model_name=truth.name,
-                    created=truth.created, tags=truth.tags, settings=self.s,
-                    scope=self.o.scope, role_facts=self.role_facts,
-                )
-            except ModelAccessError as exc:
-                self.fail([key], exc)
+            self.decide_one(key)
+
+    def decide_one(self, key: ModelKey) -> None:
+        truth = self.truths[key]
+        try:
+            self.decisions[key] = decide(
+                key, truth.exists, model_arn=truth.arn, model_name=truth.name,
+                created=truth.created, tags=truth.tags, settings=self.s,
+                scope=self.o.scope, role_facts=self.role_facts,
+            )
+        except ModelAccessError as exc:
+            self.fail([key], exc)
 
     def read_records(self, *, consistent: bool, must_be_leased: bool = False) -> None:
         try:
@@ -247,6 +251,29 @@ class _Run:
                 missing = {r for r in self.records[key].holders if r.lower() not in self.held}
                 if missing:
                     self.fail([key], f"grant record changed; role(s) {sorted(missing)} not leased")
+
+    def confirm_doubtful(self) -> None:
+        """Re-read from SageMaker itself any index-based decision that refuses or revokes.
+
+        The tag index is eventually consistent: it may still show an owner that an AddTags
+        already replaced. It is trusted only to grant a model nobody holds, or to confirm
+        the current holder; a refusal, a move or a revocation is decided on SageMaker's own
+        DescribeModel/ListTags answer.
+        """
+        for key in self.active:
+            truth, decision = self.truths[key], self.decisions[key]
+            if not truth.from_index:
+                continue
+            holders = _lower(self.records[key].holders)
+            desired = (decision.desired_role or "").lower()
+            if decision.refusal is None and (not holders or holders == {desired}):
+                continue
+            try:
+                self.truths[key] = self.o.models.describe(key, truth.name or key.name_lower)
+            except ModelAccessError as exc:
+                self.fail([key], exc)
+                continue
+            self.decide_one(key)
 
     def settle_missing(self) -> None:
         """A model an event just created but SageMaker does not show yet: retry later."""

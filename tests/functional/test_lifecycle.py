@@ -172,3 +172,20 @@ class TestProtectedOwnerChange:
         world.send(rt, [world.create_event("m1")])
         assert world.granted(rt, "alice") == set()
         assert world.granted(rt, "mallory") == {world.arns["m1"]}
+
+
+def test_stale_tag_index_never_moves_a_grant(world: World) -> None:
+    """A CreateModel whose tag index answer is stale cannot undo a newer AddTags move."""
+    rt = setup_granted(world)
+    world.set_owner("m1", "bob")
+    world.send(rt, [world.add_tags_event("m1", "bob")])
+    assert world.granted(rt, "bob") == {world.arns["m1"]}
+    stale = (world.arns["m1"], (("owner-role", "alice"),))
+    original = rt.models._tags_from_index
+    rt.models._tags_from_index = lambda _arns: dict([stale])  # type: ignore[method-assign]
+    try:
+        world.send(rt, [world.create_event("m1")])  # a late duplicate of the CreateModel
+    finally:
+        rt.models._tags_from_index = original  # type: ignore[method-assign]
+    assert world.granted(rt, "bob") == {world.arns["m1"]}
+    assert world.granted(rt, "alice") == set()

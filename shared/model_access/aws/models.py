@@ -40,6 +40,8 @@ class ModelTruth:
     name: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
     created: str | None = None
+    from_index: bool = False
+    """True when the tags came from the eventually consistent tagging index."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class ModelSummary:
 
 
 class ModelReader:
-    """Reads model existence and tags; `authoritative` names skip the tagging index."""
+    """Reads model existence and tags, in bulk from the tag index or one by one from SageMaker."""
 
     def __init__(self, sagemaker: SageMakerClient, tagging: ResourceGroupsTaggingAPIClient) -> None:
         self._sm = sagemaker
@@ -75,7 +77,7 @@ class ModelReader:
             if tags is None:
                 confirm.setdefault(key, parsed.name)
             else:
-                truths[key] = ModelTruth(key, True, arn, parsed.name, tags)
+                truths[key] = ModelTruth(key, True, arn, parsed.name, tags, from_index=True)
         for key, name in confirm.items():
             if key not in truths:
                 truths[key] = self.describe(key, name)
