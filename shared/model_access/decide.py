@@ -32,6 +32,8 @@ class Decision:
     owner_value: str | None = None
     desired_role: str | None = None
     refusal: Refusal | None = None
+    owner_role: str | None = None
+    """The existing role the owner tag resolves to, even when it is refused (else None)."""
 
 
 def decide(
@@ -59,6 +61,8 @@ def decide(
 
 def _check(base: Decision, ref: OwnerRef, facts: RoleFacts | None, settings: Settings) -> Decision:
     refusal = check_role(ref, facts, settings)
+    if facts is not None and (ref.path is None or ref.path == facts.path):
+        base = replace(base, owner_role=facts.name)
     if refusal is not None or facts is None:
         return replace(base, refusal=refusal)
     return replace(base, desired_role=facts.name)
@@ -74,17 +78,20 @@ def protect_owner_change(
     """In protected mode, refuse an owner change nobody trusted made; else pass `decision` on.
 
     A change is trusted when the newest tag edit that set today's owner value came from the
-    current owner role or an allowlisted caller. A model re-created under a reused name
+    current owner role or an allowlisted caller. Removing the owner tag, or pointing it at
+    anything that is not a usable role, is an owner change too: otherwise a stranger could
+    move a grant in two steps (remove the tag, so the grant is revoked and nobody is the
+    current owner; then name their own role). A model re-created under a reused name
     (another creation time) is a new model, not an owner change. When we cannot tell
     (no creation time recorded), nobody keeps or gets access: the grant is revoked and the
     new owner refused, which can never hand the model to the wrong principal.
     """
     if settings.owner_change_mode is not OwnerChangeMode.PROTECTED:
         return decision
-    if decision.desired_role is None or current_role is None:
+    if current_role is None or not decision.exists:
         return decision
-    if decision.desired_role.lower() == current_role.lower():
-        return decision
+    if (decision.owner_role or "").lower() == current_role.lower():
+        return decision  # the tag still names the owner (a refusal is then about the role)
     if recorded_created and decision.created and recorded_created != decision.created:
         return decision
     edits = sorted((h for h in hints if h.is_tag_edit), key=lambda h: h.event_time or "")

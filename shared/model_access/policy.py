@@ -35,7 +35,7 @@ class PolicyShape:
     scope: Scope
 
     def conditioned_resources(self) -> list[str]:
-        """`<type>/*` ARNs for the conditioned statement, in our region and account only."""
+        """`<type>/*` ARNs for the conditioned statements, in our region and account only."""
         return [
             f"arn:{self.scope.partition}:sagemaker:{self.scope.region}:{self.scope.account}:{rt}/*"
             for rt in self.profile.conditioned_resource_types
@@ -54,13 +54,16 @@ class PolicyShape:
                 "Resource": resources,
             }
         ]
-        if self.profile.conditioned_actions:
+        # One statement per resource type: each action only on the type it acts on.
+        for resource_type, type_arn in zip(self.profile.conditioned_resource_types,
+                                           self.conditioned_resources(), strict=True):
             statements.append(
                 {
-                    "Sid": CONDITIONED_SID,
+                    "Sid": CONDITIONED_SID + resource_type.title().replace("-", ""),
                     "Effect": "Allow",
-                    "Action": sorted({a for a, _ in self.profile.conditioned_actions}),
-                    "Resource": self.conditioned_resources(),
+                    "Action": sorted({a for a, rt in self.profile.conditioned_actions
+                                      if rt == resource_type}),
+                    "Resource": [type_arn],
                     "Condition": {"ArnEquals": {MODEL_ARN_CONDITION_KEY: resources}},
                 }
             )
@@ -69,7 +72,7 @@ class PolicyShape:
     @property
     def arn_occurrences(self) -> int:
         """How many lists of the document repeat every ARN."""
-        return 2 if self.profile.conditioned_actions else 1
+        return 1 + len(self.profile.conditioned_resource_types)
 
     @cached_property
     def base_size(self) -> int:

@@ -23,6 +23,7 @@ from model_access.errors import BadEventError, RetryableError
 from model_access.events import Ignored, ModelHint, parse_body, parse_event
 from model_access.observability import count_calls, count_outcome, logger
 from model_access.outcomes import Outcome
+from model_access.reconcile import foreign_model
 from model_access.results import ModelResult, Report
 from model_access.runtime import Runtime
 
@@ -97,6 +98,8 @@ def _parse_record(record: SQSRecord, runtime: Runtime) -> ModelHint | RecordOutc
         return RecordOutcome(record.message_id, Outcome.BAD_EVENT, str(exc))
     if isinstance(hint, Ignored):
         return RecordOutcome(hint.event_id, Outcome.IGNORED, hint.reason)
+    if (problem := foreign_model(hint, runtime.scope)) is not None:  # before grouping by name
+        return RecordOutcome(hint.event_id, Outcome.FOREIGN_MODEL, problem, hint.key)
     return hint
 
 

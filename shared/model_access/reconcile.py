@@ -183,23 +183,15 @@ class _Run:
                 self.done[key] = ModelResult(key, outcome, str(error), hint.model_arn)
 
     def check_scope(self) -> None:
-        scope = self.o.scope
+        """Drop hints for models outside our scope; a model is foreign only if all its are."""
         for key, hints in self.hints.items():
-            hint = hints[0]
-            parsed = parse_model_arn(hint.model_arn) if hint.model_arn else None
-            problem = None
-            region = hint.region if hint.region != scope.region or not parsed else parsed.region
-            if region != scope.region:  # the event's region or its model ARN's
-                problem = f"model is in region {region}; this deployment serves {scope.region}"
-            elif parsed and parsed.partition != scope.partition:
-                problem = f"model ARN is in partition {parsed.partition}, not {scope.partition}"
-            elif scope.account and (
-                (parsed and parsed.account != scope.account)
-                or (hint.account and hint.account != scope.account)
-            ):
-                problem = f"model belongs to another account, not {scope.account}"
-            if problem:
-                self.done[key] = ModelResult(key, Outcome.FOREIGN_MODEL, problem, hint.model_arn)
+            problems = [foreign_model(hint, self.o.scope) for hint in hints]
+            kept = [hint for hint, problem in zip(hints, problems, strict=True) if not problem]
+            if kept:  # a forged foreign twin in the batch must not hide the real event
+                self.hints[key] = kept
+            else:
+                self.done[key] = ModelResult(key, Outcome.FOREIGN_MODEL, str(problems[0]),
+                                             hints[0].model_arn)
 
     def read_truth(self) -> None:
         by_arn: dict[ModelKey, str] = {}
@@ -336,16 +328,19 @@ class _Run:
 
     def read_role_states(self) -> None:
         roles: dict[str, str] = {}
+        recorded: dict[str, set[str]] = {}
         for key in self.active:
             for role in self.roles_needed(key):
                 roles.setdefault(role.lower(), role)
+            record = self.records[key]
+            if record.role and record.policy:  # a crash mid-revoke can leave it detached
+                recorded.setdefault(record.role.lower(), set()).add(record.policy)
         for lowered, role in sorted(roles.items()):
             try:
                 facts = self.role_facts(role)
                 if facts is not None:
-                    self.states[lowered] = self.o.iam.read_role_state(
-                        facts, self.unattached.get(lowered, ())
-                    )
+                    names = set(self.unattached.get(lowered, ())) | recorded.get(lowered, set())
+                    self.states[lowered] = self.o.iam.read_role_state(facts, tuple(sorted(names)))
             except ModelAccessError as exc:
                 self.fail([k for k in self.active if lowered in _lower(self.roles_needed(k))], exc)
 
@@ -436,6 +431,22 @@ class _Run:
         for key in conflicts:
             self.done.pop(key, None)
         self.fail(conflicts, RetryableError("grant record changed concurrently"))
+
+
+def foreign_model(hint: ModelHint, scope: Scope) -> str | None:
+    """Why a hint names a model outside this deployment's partition, region and account."""
+    parsed = parse_model_arn(hint.model_arn) if hint.model_arn else None
+    region = hint.region if hint.region != scope.region or not parsed else parsed.region
+    if region != scope.region:  # the event's region or its model ARN's
+        return f"model is in region {region}; this deployment serves {scope.region}"
+    if parsed and parsed.partition != scope.partition:
+        return f"model ARN is in partition {parsed.partition}, not {scope.partition}"
+    if scope.account and (
+        (parsed and parsed.account != scope.account)
+        or (hint.account and hint.account != scope.account)
+    ):
+        return f"model belongs to another account, not {scope.account}"
+    return None
 
 
 def _final_record(

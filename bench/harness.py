@@ -1,0 +1,428 @@
+"""A fresh moto server per measurement, the local stack on it, and the helpers every scenario uses.
+
+Patterns follow `model-access demo`: a ThreadedMotoServer on 127.0.0.1, `local up` (table,
+queue + DLQ, EventBridge rule), CloudTrail-shaped events put on the bus so the rule routes
+them into the queue, and the `LocalPoller` playing the Lambda event source mapping.
+
+Set-up is not what we measure, so it takes shortcuts: models are created straight in moto's
+in-process SageMaker backend (creating 10,000 over HTTP would take minutes per server), and
+IAM is inspected the same way after a run, so checking the result costs no counted calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Final
+from urllib.parse import unquote
+
+from model_access_cli.server import moto_server, use_dummy_credentials
+
+REGION: Final = "us-east-1"
+ACCOUNT: Final = "123456789012"
+"""moto's default account: the one every request without real credentials lands in."""
+PROVISIONER_ROLE: Final = "model-access-provisioner"
+OWNER_TAG: Final = "owner-role"
+TRUST: Final = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]})
+ESM_VISIBILITY_SECONDS: Final = 30
+"""The queue's visibility timeout (as local_stack.VISIBILITY_TIMEOUT): failed records come back."""
+
+_WORDS: Final = ("churn", "fraud", "demand", "ranker", "embed", "vision", "speech", "pricing",
+                 "anomaly", "forecast", "recsys", "ner", "summarizer", "classifier")
+_ALGOS: Final = ("xgboost", "pytorch", "sklearn", "tensorflow", "huggingface", "lightgbm")
+
+
+def model_name(i: int, length: int = 40) -> str:
+    """A real-looking SageMaker model name of exactly `length` characters (unique per i)."""
+    base = f"{_WORDS[i % len(_WORDS)]}-{_ALGOS[i % len(_ALGOS)]}-20261128-{i:06d}"
+    if len(base) >= length:
+        name = base[-length:]
+    else:
+        name = (f"{_WORDS[(i // 7) % len(_WORDS)]}-prod-v{i % 97}-" * 4)[: length - len(base)]
+        name = name + base
+    name = name.strip("-")
+    while len(name) < length:  # stripping a hyphen shortened it: pad with a letter
+        name = "m" + name
+    return name
+
+
+def prepare_process() -> None:
+    """Once per process, before any client exists: dummy credentials and quiet, fast tooling."""
+    use_dummy_credentials(REGION)
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(key, None)
+    os.environ["AWS_REGION"] = REGION
+    os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
+    os.environ["MODEL_ACCESS_PROVISIONER_ROLE"] = PROVISIONER_ROLE
+    _speed_up_moto()
+    _silence_powertools_logs()
+
+
+def _speed_up_moto() -> None:
+    """Remove four hot spots of moto 5's *server* that no real AWS service has.
+
+    Each patch keeps moto's answers exactly as they were and only makes the test double
+    cheaper, for both designs alike (see MOTO_PATCHES for the reasons, reported with the
+    results). Without them the measured wall times would mostly be moto's own quadratic
+    work: e.g. a 100-item TransactWriteItems deep-copies the whole table 100 times.
+    """
+    import copy as copy_module
+    import time as _time
+
+    import jsonpath_ng.ext
+    import moto.backends as moto_backends
+    import moto.dynamodb.models as ddb_models
+    import moto.sqs.models as sqs_models
+    from moto.dynamodb.models.table import Table as DynamoTable
+
+    modules = tuple(moto_backends.list_of_moto_modules())
+    moto_backends.list_of_moto_modules = lambda: modules
+
+    moto_now_ms = sqs_models.unix_time_millis  # type: ignore[attr-defined]
+
+    def now_ms(dt: Any = None) -> float:
+        return _time.time() * 1000.0 if dt is None else moto_now_ms(dt)
+
+    sqs_models.unix_time_millis = now_ms  # type: ignore[attr-defined]
+
+    def retained(self: Any, queue_name: str, message: Any) -> bool:
+        # moto computes every queue attribute (three scans of the queue) per message received.
+        period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(period + message.sent_timestamp / 1000 > _time.time())
+
+    sqs_models.SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign]
+
+    parse_path = jsonpath_ng.ext.parse  # type: ignore[attr-defined]
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=512)(parse_path)  # type: ignore[attr-defined]
+
+    backend_cls = ddb_models.DynamoDBBackend
+    original = backend_cls.transact_write_items
+
+    class _CopyShim:
+        """`copy` for moto's dynamodb module: tables are not deep-copied (see below)."""
+
+        copy = staticmethod(copy_module.copy)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            if isinstance(value, DynamoTable):
+                return value
+            return copy_module.deepcopy(value, memo)
+
+    ddb_models.copy = _CopyShim  # type: ignore[attr-defined,assignment]
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        # Back up only the items this transaction names, then let moto do the rest; on any
+        # failure put exactly those items back (moto's own rollback is a no-op with the shim).
+        saved: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table_name = op.get("TableName")
+            table = self.tables.get(table_name)
+            if table is None:
+                continue
+            if "Item" in op:
+                key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = op["Item"][table.range_key_attr]
+            else:
+                key = op.get("Key", {})
+            try:
+                current = self.get_item(table_name, key)
+            except Exception:  # noqa: S112 - a bad key: moto itself rejects the call below
+                continue
+            attributes = current.to_json()["Attributes"] if current else None
+            saved.append((table_name, key, copy_module.deepcopy(attributes)))
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table_name, key, attributes in reversed(saved):
+                if attributes is None:
+                    if self.get_item(table_name, key) is not None:
+                        self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, attributes)
+            raise
+
+    backend_cls.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+    import moto.iam.models as iam_models
+
+    attach = iam_models.IAMBackend.attach_role_policy
+
+    def attach_role_policy(self: Any, policy_arn: str, role_name: str) -> None:
+        # moto rebuilds an ARN -> policy dict of every managed policy on each attach; its
+        # `managed_policies` is already keyed by ARN (anything else takes moto's own path).
+        policy = self.managed_policies.get(policy_arn)
+        if policy is None or policy.arn != policy_arn:
+            attach(self, policy_arn, role_name)
+            return
+        policy.attach_to(self.get_role(role_name))
+
+    iam_models.IAMBackend.attach_role_policy = attach_role_policy  # type: ignore[method-assign]
+
+    import moto.dynamodb.comparisons as ddb_comparisons
+    import moto.dynamodb.models.table as ddb_table
+
+    parse_condition = ddb_comparisons.get_filter_expression
+
+    @functools.lru_cache(maxsize=4096)
+    def _parsed(expr: str | None, names: str, values: str) -> Any:
+        return parse_condition(expr, json.loads(names), json.loads(values))
+
+    def get_filter_expression(expr: Any, names: Any, values: Any) -> Any:
+        # moto re-parses a condition (several times per item of a transaction); the parsed
+        # expression is a pure function of its text, names and values, so it is reused.
+        try:
+            return _parsed(expr, json.dumps(names, sort_keys=True),
+                           json.dumps(values, sort_keys=True))
+        except TypeError:
+            return parse_condition(expr, names, values)
+
+    ddb_models.get_filter_expression = get_filter_expression  # type: ignore[attr-defined]
+    ddb_table.get_filter_expression = get_filter_expression  # type: ignore[attr-defined]
+
+    from moto.core import serialize as moto_serialize
+
+    json_serializer = moto_serialize.BaseJSONSerializer
+    structure = json_serializer._serialize_type_structure
+
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        # An AttributeValue moto holds is already its wire form; the generic serializer walks
+        # all ten members through alias lookups (~3 ms per DynamoDB item). Anything that is
+        # not plainly that shape (binary values included) still takes moto's own path.
+        if key and shape.name == "AttributeValue" and _plain_attribute(value):
+            self._default_serialize(serialized, value, shape, key)
+            return
+        structure(self, serialized, value, shape, key)
+
+    json_serializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
+
+
+def _plain_attribute(value: Any) -> bool:
+    """A DynamoDB AttributeValue dict in wire form without binary members."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    (kind, inner), = value.items()
+    if kind in ("S", "N"):
+        return isinstance(inner, str)
+    if kind in ("SS", "NS"):
+        return isinstance(inner, list) and all(isinstance(v, str) for v in inner)
+    if kind in ("NULL", "BOOL"):
+        return isinstance(inner, bool)
+    if kind == "M":
+        return isinstance(inner, dict) and all(
+            isinstance(k, str) and _plain_attribute(v) for k, v in inner.items())
+    if kind == "L":
+        return isinstance(inner, list) and all(_plain_attribute(v) for v in inner)
+    return False
+
+
+MOTO_PATCHES: Final = (
+    "moto's server lists its package directory on every request: listed once",
+    "moto's SQS computes the time through datetime objects per message per scan: time.time()",
+    "moto's SQS computes all queue attributes (three scans of the queue) per message received "
+    "to read the retention period: read directly",
+    "moto's EventBridge builds a JSONPath parser per target per event: parses cached",
+    "moto's TransactWriteItems deep-copies the whole table once per item for its rollback: "
+    "only the items the transaction names are backed up (same results, same cancellations)",
+    "moto's IAM AttachRolePolicy rebuilds an ARN index of every managed policy per call: "
+    "looked up by ARN directly",
+    "moto's DynamoDB parses a condition expression again for every use (several times per "
+    "item of a transaction): parses cached by expression, names and values",
+    "moto's JSON serializer walks every DynamoDB AttributeValue member by member (~3 ms per "
+    "item in Scan/BatchGetItem answers): plain values are passed through as they are",
+)
+
+
+def _silence_powertools_logs() -> None:
+    """Keep the provisioner's per-record JSON log lines (their cost stays in) off the terminal."""
+    from model_access.observability import logger
+
+    sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    handler = logger.logger_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(sink)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
+@contextmanager
+def fresh_aws() -> Iterator[Aws]:
+    """A new moto server, empty, with the local stack on it; AWS_ENDPOINT_URL points there."""
+    with moto_server() as url:
+        # Backends are process-global in moto: a new server thread alone would keep old state.
+        request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - local moto server
+            pass
+        os.environ["AWS_ENDPOINT_URL"] = url
+        try:
+            yield Aws(url)
+        finally:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+class Aws:
+    """One moto server's worth of state, plus set-up and inspection helpers."""
+
+    def __init__(self, url: str) -> None:
+        from model_access.aws.clients import Clients
+        from model_access.settings import Settings
+        from model_access_cli.local_stack import local_up
+
+        self.url = url
+        self.clients = Clients(region=REGION, endpoint_url=url)
+        self.settings = Settings.from_mapping(os.environ)
+        self.stack = local_up(self.clients, self.settings)
+        self.arns: dict[str, str] = {}
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def roles(self, names: Iterable[str]) -> None:
+        for name in names:
+            self.clients.iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+
+    def models(self, owners: Mapping[str, str]) -> None:
+        """Create models (name -> owner role) directly in moto's SageMaker backend."""
+        from moto.sagemaker.models import sagemaker_backends
+
+        backend = sagemaker_backends[ACCOUNT][REGION]
+        for name, owner in owners.items():
+            model = backend.create_model(
+                model_name=name,
+                execution_role_arn=f"arn:aws:iam::{ACCOUNT}:role/sm-exec",
+                primary_container={"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/x:1"},
+                vpc_config=None, containers=None,
+                tags=[{"Key": OWNER_TAG, "Value": owner}],
+            )
+            self.arns[name] = model.arn
+
+    def delete_models(self, names: Iterable[str]) -> None:
+        from moto.sagemaker.models import sagemaker_backends
+
+        backend = sagemaker_backends[ACCOUNT][REGION]
+        for name in names:
+            backend.delete_model(name)
+
+    def emit(self, details: Sequence[dict[str, Any]]) -> None:
+        """PutEvents, ten entries a call; the rule routes them into the queue."""
+        from model_access_cli import cloudtrail
+
+        for start in range(0, len(details), 10):
+            entries = [cloudtrail.put_events_entry(d) for d in details[start : start + 10]]
+            answer = self.clients.events.put_events(Entries=entries)  # type: ignore[arg-type]
+            if answer.get("FailedEntryCount"):
+                raise RuntimeError(f"PutEvents refused entries: {answer}")
+
+    def create_events(self, owners: Mapping[str, str]) -> list[dict[str, Any]]:
+        from model_access_cli import cloudtrail
+
+        return [cloudtrail.create_model(name, self.arns[name], {OWNER_TAG: owner})
+                for name, owner in owners.items()]
+
+    def queue_depth(self) -> int:
+        attributes = self.clients.sqs.get_queue_attributes(
+            QueueUrl=self.stack.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages",
+                            "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(v) for v in attributes.values())
+
+    def poller(self, handler: Callable[[dict[str, Any], Any], Any], *, batch_size: int,
+               window_seconds: float) -> Any:
+        from model_access_cli.poller import LocalPoller
+
+        class DrainingPoller(LocalPoller):
+            """LocalPoller that does not sit out a last batching window on an empty queue.
+
+            A burst is queued before the drain starts, so once the queue (visible and in
+            flight) is empty nothing more can arrive; batches themselves are gathered as before.
+            """
+
+            def _gather(self) -> list[dict[str, Any]]:
+                if self._queue_empty():
+                    return []
+                return super()._gather()
+
+        return DrainingPoller(self.clients.sqs, self.stack.queue_url, self.stack.queue_arn,
+                              handler, account=ACCOUNT, batch_size=batch_size,
+                              window_seconds=window_seconds,
+                              visibility_timeout=ESM_VISIBILITY_SECONDS)
+
+    # --- inspection (moto's IAM backend, no counted calls) --------------------------------
+
+    def grants(self, path: str) -> dict[str, set[str]]:
+        """role name (lower-cased) -> model ARNs its attached policies under `path` grant."""
+        from model_access.policy import model_arns_in
+
+        out: dict[str, set[str]] = {}
+        for role in _iam_backend().roles.values():
+            held: set[str] = set()
+            for policy in role.managed_policies.values():
+                if policy.path != path:
+                    continue
+                held |= model_arns_in(_default_document(policy))
+            out[role.name.lower()] = held
+        return out
+
+    def attached_counts(self, path: str | None = None) -> dict[str, int]:
+        """role name -> attached managed policies (all, or only those under `path`)."""
+        return {
+            role.name: sum(1 for p in role.managed_policies.values()
+                           if path is None or p.path == path)
+            for role in _iam_backend().roles.values()
+        }
+
+    def policy_sizes(self, path: str) -> list[int]:
+        """Size of every customer managed policy under `path`, as IAM counts it (no whitespace)."""
+        sizes = []
+        for policy in _iam_backend().managed_policies.values():
+            if getattr(policy, "path", None) == path:
+                text = json.dumps(_default_document(policy), separators=(",", ":"))
+                sizes.append(len("".join(text.split())))
+        return sizes
+
+    def policy_count(self, path: str) -> int:
+        return len(self.policy_sizes(path))
+
+
+def _iam_backend() -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends[ACCOUNT]["aws"]
+
+
+def _default_document(policy: Any) -> dict[str, Any]:
+    for version in policy.versions:
+        if version.version_id == policy.default_version_id:
+            text = version.document
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                decoded = json.loads(unquote(text))
+            return decoded if isinstance(decoded, dict) else {}
+    return {}
+
+
+def expected_grants(owners: Mapping[str, str], arns: Mapping[str, str]) -> dict[str, set[str]]:
+    """role (lower-cased) -> the model ARNs it should hold."""
+    out: dict[str, set[str]] = {}
+    for name, owner in owners.items():
+        out.setdefault(owner.lower(), set()).add(arns[name])
+    return out
+
+
+def missing_grants(expected: Mapping[str, set[str]], actual: Mapping[str, set[str]]) -> int:
+    """How many (role, model) grants that should exist are not in IAM."""
+    return sum(len(arns - actual.get(role, set())) for role, arns in expected.items())
+
+
+def call_delta(after: Mapping[str, int], before: Mapping[str, int]) -> Counter[str]:
+    return Counter({k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)})

@@ -1,0 +1,304 @@
+"""Run every benchmark of issue 6 in one go and write results.json, RESULTS.md, iam_writes.png.
+
+    python -m bench.run [--quick]      (or: python bench/run.py, make bench, make bench-quick)
+
+Each design runs on its own fresh moto server in this process, one after the other, on the
+same events; ratios are baseline / model-access from this very run. Nothing is asserted: a
+missed goal is reported, with by how much.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from model_access.backfill import DEFAULT_CHUNK
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller sizes, same code paths (a smoke run under a minute)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="directory for results.json, RESULTS.md and iam_writes.png "
+                             "(default: bench/, or bench/out/ for --quick, which git ignores)")
+    options = parser.parse_args(argv)
+    if options.out is None:
+        options.out = BENCH_DIR / "out" if options.quick else BENCH_DIR
+
+    from bench.harness import prepare_process
+
+    prepare_process()
+    from bench import report, scenarios
+    from bench.harness import MOTO_PATCHES
+
+    sizes = scenarios.QUICK if options.quick else scenarios.FULL
+    began = time.perf_counter()
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+
+    def step(title: str) -> None:
+        print(f"[{time.perf_counter() - began:6.1f}s] {title}", flush=True)
+
+    step(f"burst: {sizes.burst_events} CreateModel events over {sizes.burst_roles} roles "
+         f"(ESM batches of {sizes.batch_size}, window {sizes.window_seconds:g} s)")
+    base_burst = scenarios.burst("baseline", sizes.burst_events, sizes, deletes=True)
+    our_burst = scenarios.burst("ours", sizes.burst_events, sizes, deletes=True)
+    step("burst sizes for the plot: "
+         + (", ".join(map(str, sizes.plot_sizes)) or "none besides the main run's batches"))
+    points = _burst_points(scenarios, sizes, base_burst, our_burst)
+
+    step(f"backfill: {sizes.backfill_models:,} models over {sizes.backfill_roles} roles")
+    base_backfill = scenarios.backfill("baseline", sizes.backfill_models, sizes.backfill_roles)
+    our_backfill = scenarios.backfill("ours", sizes.backfill_models, sizes.backfill_roles)
+
+    step(f"single events: {sizes.single_events} one-record batches")
+    base_single = scenarios.single_events("baseline", sizes)
+    our_single = scenarios.single_events("ours", sizes)
+
+    step("capacity: pure packing, then one case against moto")
+    capacity = scenarios.capacity_pure()
+    capacity_moto = scenarios.capacity_moto(sizes.capacity_confirm_models,
+                                            sizes.capacity_confirm_level)
+
+    step(f"cold start: median of {sizes.cold_runs} fresh interpreters")
+    cold = scenarios.cold_start(sizes.cold_runs)
+
+    step(f"planning cost: role holding {sizes.plan_models} models")
+    plan = scenarios.planning(sizes.plan_models, sizes.plan_repeats)
+
+    results = _assemble(options, sizes, load, scenarios, MOTO_PATCHES,
+                        burst=(our_burst, base_burst), points=points,
+                        backfill=(our_backfill, base_backfill),
+                        single=(our_single, base_single),
+                        capacity=(capacity, capacity_moto), cold=cold, plan=plan)
+    results["elapsed_seconds"] = round(time.perf_counter() - began, 1)
+    goal_rows = report.goals(results)
+    results["goals"] = [g.as_dict() for g in goal_rows]
+    options.out.mkdir(parents=True, exist_ok=True)
+    report.write_json(options.out / "results.json", results)
+    report.write_markdown(options.out / "RESULTS.md", results, goal_rows)
+    plotted = report.plot(options.out / "iam_writes.png", points,
+                          f"IAM writes per burst ({sizes.burst_roles} owner roles) - "
+                          f"{results['machine']['cpu_count']} CPUs, {results['date'][:10]}")
+    step("done: " + ", ".join(str(options.out / n) for n in
+                              ("results.json", "RESULTS.md", *(["iam_writes.png"] if plotted
+                                                               else []))))
+    print()
+    if options.quick:
+        print("  quick run: sizes far below the issue's; the goals apply to `make bench`")
+    for goal in goal_rows:
+        mark = {True: "met   ", False: "MISSED", None: "      "}[goal.met]
+        print(f"  [{mark}] {goal.metric}: {goal.value} (goal {goal.goal}) {goal.note}")
+    return 0
+
+
+def _burst_points(scenarios: Any, sizes: Any, base: dict[str, Any],
+                  ours: dict[str, Any]) -> list[dict[str, Any]]:
+    """IAM writes for several burst sizes: separate runs, plus the main run's batches.
+
+    After its k-th batch the main run has seen exactly the first k x batch-size events, in
+    the same batches a burst of that size alone would get, so its running IAM-write count
+    is that burst's count; the first batch of each design is also its cold start.
+    """
+    points: dict[int, dict[str, Any]] = {}
+    for n in sizes.plot_sizes:
+        b = scenarios.burst("baseline", n, sizes)
+        o = scenarios.burst("ours", n, sizes)
+        points[n] = {"events": n, "iam_writes": o["iam_writes"],
+                     "baseline_iam_writes": b["iam_writes"], "source": "separate run",
+                     "lost_grants": o["lost_grants"], "baseline_lost_grants": b["lost_grants"]}
+    for o, b in zip(ours["iam_writes_after_each_batch"], base["iam_writes_after_each_batch"],
+                    strict=False):
+        n = o["records"]
+        if n == b["records"] and n not in points:
+            points[n] = {"events": n, "iam_writes": o["iam_writes"],
+                         "baseline_iam_writes": b["iam_writes"],
+                         "source": f"running count after a batch of the {ours['events']} run"}
+    return [points[n] for n in sorted(points)]
+
+
+def _assemble(options: argparse.Namespace, sizes: Any, load: Any, scenarios: Any,
+              patches: tuple[str, ...], **parts: Any) -> dict[str, Any]:
+    import boto3
+    import moto
+
+    from bench.report import ratio
+
+    our_burst, base_burst = parts["burst"]
+    our_backfill, base_backfill = parts["backfill"]
+    our_single, base_single = parts["single"]
+    capacity, capacity_moto = parts["capacity"]
+    cold, plan = parts["cold"], parts["plan"]
+    command = "python -m bench.run" + (" --quick" if options.quick else "")
+    deletes = {"model-access": our_burst.get("delete"), "baseline": base_burst.get("delete")}
+    burst = {
+        "events": sizes.burst_events, "roles": sizes.burst_roles,
+        "batch_size": sizes.batch_size, "window_seconds": sizes.window_seconds,
+        "iam_writes": our_burst["iam_writes"],
+        "baseline_iam_writes": base_burst["iam_writes"],
+        "iam_write_ratio": ratio(base_burst["iam_writes"], our_burst["iam_writes"]),
+        "aws_calls": our_burst["aws_calls"],
+        "baseline_aws_calls": base_burst["aws_calls"],
+        "aws_call_ratio": ratio(base_burst["aws_calls"], our_burst["aws_calls"]),
+        "wall_seconds": our_burst["wall_seconds"],
+        "baseline_wall_seconds": base_burst["wall_seconds"],
+        "wall_ratio": ratio(base_burst["wall_seconds"], our_burst["wall_seconds"]),
+        "handler_ratio": ratio(base_burst["handler_seconds"], our_burst["handler_seconds"]),
+        "lost_grants": our_burst["lost_grants"],
+        "baseline_lost_grants": base_burst["lost_grants"],
+        "baseline_grants_real_iam_would_refuse": {
+            "at_default_quota_10_per_role": base_burst["refused_by_real_iam_quota_10"],
+            "at_max_quota_20_per_role": base_burst["refused_by_real_iam_quota_20"],
+            "policies_over_account_default_1500": base_burst["over_account_policy_quota_1500"],
+        },
+        "deletes": ({"events": our_burst["delete"]["events"],
+                     "not_revoked": our_burst["delete"]["not_revoked"],
+                     "baseline_not_revoked": base_burst["delete"]["not_revoked"],
+                     "iam_writes": our_burst["delete"]["iam_writes"],
+                     "baseline_iam_writes": base_burst["delete"]["iam_writes"]}
+                    if deletes["model-access"] and deletes["baseline"] else None),
+        "ours": our_burst, "baseline": base_burst,
+    }
+    backfill = {
+        "models": sizes.backfill_models, "roles": sizes.backfill_roles,
+        "list_models_paging": "AWS-like: 100 per page (moto returns every model in one page)",
+        "iam_writes": our_backfill["iam_writes"], "policies": our_backfill["policies"],
+        "iam_writes_per_policy": our_backfill["iam_writes_per_policy"],
+        "second_run_iam_writes": our_backfill["second_run"]["iam_writes"],
+        "wall_seconds": our_backfill["wall_seconds"],
+        "baseline_iam_writes": base_backfill["iam_writes"],
+        "baseline_wall_seconds": base_backfill["wall_seconds"],
+        "wall_ratio": ratio(base_backfill["wall_seconds"], our_backfill["wall_seconds"]),
+        "iam_write_ratio": ratio(base_backfill["iam_writes"], our_backfill["iam_writes"]),
+        "lost_grants": our_backfill["lost_grants"],
+        "ours": our_backfill, "baseline": base_backfill,
+    }
+    single = {
+        "events": our_single["events"], "roles": our_single["roles"],
+        "aws_calls": our_single["aws_calls_p50"], "aws_calls_p95": our_single["aws_calls_p95"],
+        "baseline_aws_calls": base_single["aws_calls_p50"],
+        "wall_ms_p50": our_single["wall_ms_p50"], "wall_ms_p95": our_single["wall_ms_p95"],
+        "baseline_wall_ms_p50": base_single["wall_ms_p50"],
+        "baseline_wall_ms_p95": base_single["wall_ms_p95"],
+        "design_minimum_calls": our_single["design_minimum_p50"],
+        "calls_over_minimum_p50": our_single["calls_over_minimum_p50"],
+        "calls_over_minimum_max": our_single["calls_over_minimum_max"],
+        "minimum_explained": {
+            "every event": [{"call": c, "why": w} for c, w in scenarios.MIN_CALLS_EXPLAINED],
+            **{case: {"iam_calls": list(ops), "total": len(scenarios.MIN_CALLS_EXPLAINED) + n}
+               for case, (ops, n) in scenarios.MIN_IAM_CALLS.items()},
+        },
+        "ours": our_single, "baseline": base_single,
+    }
+    cap = {
+        "models_40char_default": capacity["manage_40char"]["models"],
+        "default_level": "manage",
+        "slots": "8 of 10 (role_policy_share 0.8, no other policies attached)",
+        "by_level": capacity, "moto": capacity_moto,
+    }
+    return {
+        "command": command, "mode": "quick" if options.quick else "full",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(), "machine": platform.machine(),
+            "processor": platform.processor() or "unknown", "cpu_count": os.cpu_count(),
+            "python": platform.python_version(), "moto": moto.__version__,
+            "boto3": boto3.__version__,
+            "load_average_at_start": [round(x, 2) for x in load] if load else None,
+        },
+        "code": _code_version(),
+        "sizes": sizes.__dict__,
+        "moto_patches": list(patches),
+        "burst": burst, "burst_sizes": parts["points"], "backfill": backfill,
+        "single_event": single, "capacity": cap, "cold_start": cold,
+        "plan": {"ms_500_models": plan["ms_add_one_to_role_holding"], **plan},
+        "notes": _notes(burst, backfill, single, cold, patches),
+    }
+
+
+def _notes(burst: dict[str, Any], backfill: dict[str, Any], single: dict[str, Any],
+           cold: dict[str, Any], patches: tuple[str, ...]) -> list[str]:
+    ours, base = burst["ours"], burst["baseline"]
+    return [
+        "Each design runs on a fresh in-process moto server (ThreadedMotoServer on 127.0.0.1, "
+        "dummy credentials): same events (PutEvents -> EventBridge rule -> SQS), same "
+        "LocalPoller standing in for the event source mapping, one batch at a time.",
+        "moto charges every API call about the same few milliseconds, a real IAM write costs "
+        "far more than a DynamoDB or tagging read, and IAM throttles writes; wall-time ratios "
+        "here are therefore moto ratios, not a forecast for AWS.",
+        f"Burst wall time ends when the last batch returned. It includes the poller's SQS "
+        f"receives and deletes between batches ({ours['poller']['batches']} batches of up to "
+        f"{burst['batch_size']} for either design), which the real event source mapping makes "
+        "outside the function; `time inside the handler` leaves them out.",
+        f"Why the wall ratio stays low under moto: the baseline spent {base['handler_seconds']:.1f}"
+        f" s in {base['aws_calls']} calls (3 per model, all cheap in moto), model-access "
+        f"{ours['handler_seconds']:.1f} s in {ours['aws_calls']} calls, a good part of it in "
+        f"{_op_count(ours, 'dynamodb:TransactWriteItems')} TransactWriteItems carrying the grant "
+        "record twice per model (intent before IAM, final after; moto evaluates each item's "
+        "condition in Python). Per-model record items and per-role, per-batch reads bound "
+        "the ratio however large the batch.",
+        "Backfill pages ListModels as AWS does (100 per page; moto returns every model in "
+        "one page) and reconciles chunks of up to "
+        f"{DEFAULT_CHUNK:,} models (fewer when the time left is short)"
+        + (": a role whose models fall into two chunks is written twice (create + attach, then "
+           "an update and one more create + attach), hence more than 2 writes per policy."
+           if (backfill["iam_writes_per_policy"] or 0) > 2 else
+           "; every role's models fell into one chunk here."),
+        "Single event: the design needs 9 calls whatever IAM holds (tags, role, record read "
+        "twice, lease taken and released, record written twice, attached policies) plus 2 for "
+        "a role's first model (CreatePolicy, AttachRolePolicy) or 4 to add to an existing "
+        "policy (GetPolicy, GetPolicyVersion, ListPolicyVersions, CreatePolicyVersion), 5 once "
+        f"old versions must be pruned. Measured: p50 {single['aws_calls']} calls against a p50 "
+        f"minimum of {single['design_minimum_calls']}, at most "
+        f"{single['calls_over_minimum_max']} over it (GetAccountSummary, read once per "
+        "container). The baseline needs 3 (ListTags, CreatePolicy, AttachRolePolicy): for "
+        "one event at a time it is cheaper in calls, which is the price of leases, records "
+        "and re-reading the truth.",
+        f"Cold start is measured with Lambda's environment and the stack's default `tracing: "
+        f"false` (with tracing on, the X-Ray SDK adds about 0.4 s). Lambda cannot write "
+        f"bytecode to the layer, and the layer ships none, so the realistic figure is the "
+        f"`layer_without_bytecode` one ({cold['layer_without_bytecode']['ratio']}x); Python "
+        f"here is {cold['python']}, the functions run 3.13.",
+        "The baseline's quota refusals are counted from the attachments moto accepted "
+        "(moto enforces neither the per-role nor the per-account quota).",
+        "Test-double speed-ups applied to both designs (answers unchanged): "
+        + "; ".join(patches) + ".",
+    ]
+
+
+def _code_version() -> dict[str, Any]:
+    """The commit measured, and which measured files differed from it (read-only git)."""
+    import subprocess
+
+    root = BENCH_DIR.parent
+
+    def git(*args: str) -> str:
+        try:
+            answer = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                    check=False, timeout=30)
+        except OSError:
+            return ""
+        return answer.stdout.rstrip() if answer.returncode == 0 else ""
+
+    changed = git("status", "--porcelain", "--", "shared", "functions", "cli")
+    return {"commit": git("rev-parse", "--short", "HEAD").strip() or "unknown",
+            "uncommitted": sorted(line[3:] for line in changed.splitlines() if line[3:])}
+
+
+def _op_count(run: dict[str, Any], op: str) -> str:
+    return str(run["calls_by_operation"].get(op, 0))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
