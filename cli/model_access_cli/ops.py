@@ -16,6 +16,7 @@ from model_access.backfill import Backfill, BackfillResult
 from model_access.errors import ModelAccessError
 from model_access.runtime import Runtime, build_runtime
 from model_access.settings import Settings
+from model_access.uninstall import uninstall
 from model_access.verify import verify
 from model_access_cli.local_stack import local_up
 from model_access_cli.server import use_dummy_credentials
@@ -49,6 +50,15 @@ def add_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None
     which = grants.add_mutually_exclusive_group()
     which.add_argument("--role", help="only grants held by this role name")
     which.add_argument("--model", help="only the grant of this model ARN")
+    remove = commands.add_parser(
+        "uninstall", help="detach and delete every tool policy (after `make destroy`)",
+        description="The tool's IAM policies on owner roles are not stack resources and keep "
+                    "granting after `make destroy`. This detaches and deletes every policy "
+                    "the tool created (its path, name pattern and managed-by tag; nothing "
+                    "else). Destroy the stack first, or a sweep recreates them. Try "
+                    "--dry-run first.")
+    common(remove)
+    remove.add_argument("--dry-run", action="store_true", help="list what would be removed")
     verify_cmd = commands.add_parser(
         "verify", help="compare IAM, the record and SageMaker; non-zero on any discrepancy",
         description="Print every discrepancy between SageMaker's truth, the tool's IAM "
@@ -93,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         return _grants(runtime, role=args.role, model=args.model)
     if args.command == "verify":
         return _verify(runtime)
+    if args.command == "uninstall":
+        return _uninstall(runtime, dry_run=args.dry_run)
     raise ModelAccessError(f"unknown command {args.command}")
 
 
@@ -101,8 +113,8 @@ class ProgressBar:
 
     WIDTH = 30
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
         self.started = time.monotonic()
         self.phase = ""
 
@@ -206,6 +218,16 @@ def _grants(runtime: Runtime, *, role: str | None, model: str | None) -> int:
                      record.granted_at or "-", in_iam))
     print(render(("model", "role", "policy", "granted at", "in IAM"), rows)
           if rows else "No grants recorded.")
+    return 0
+
+
+def _uninstall(runtime: Runtime, *, dry_run: bool) -> int:
+    removed = uninstall(runtime, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    rows = [(r.name, r.role, r.models) for r in removed]
+    print(render(("policy", "role", "models granted"), rows,
+                 title=f"{verb} {len(removed)} tool policies") if rows
+          else "No tool policies found.")
     return 0
 
 

@@ -38,11 +38,31 @@ def test_cli_plan_backfill_grants_verify(stack: tuple[World, LocalStack], endpoi
     assert main(["verify", *args]) == 0
 
 
+def test_cli_uninstall_dry_run_then_removes_only_tool_policies(
+        stack: tuple[World, LocalStack], endpoint: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """uninstall --dry-run lists and keeps; uninstall removes ours and leaves others alone."""
+    world, _ = stack
+    world.role("alice")
+    world.attach_foreign_policies("alice", 1)
+    world.model("m1", "alice")
+    args = ["--endpoint-url", endpoint]
+    assert main(["backfill", *args]) == 0
+    capsys.readouterr()
+    assert main(["uninstall", "--dry-run", *args]) == 0
+    assert "model-access-alice-01" in capsys.readouterr().out
+    assert world.granted(world.runtime(), "alice") == {world.arns["m1"]}
+    assert main(["uninstall", *args]) == 0
+    attached = world.clients.iam.list_attached_role_policies(RoleName="alice")
+    assert [p["PolicyName"] for p in attached["AttachedPolicies"]] == ["other-alice-0"]
+    assert list(world.runtime().iam.list_tool_policies()) == []
+
+
 def test_cli_help_on_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
     """Every subcommand explains itself with --help."""
     for argv in (["--help"], ["demo", "--help"], ["local", "--help"], ["local", "up", "--help"],
                  ["plan", "--help"], ["backfill", "--help"], ["grants", "--help"],
-                 ["verify", "--help"]):
+                 ["verify", "--help"], ["uninstall", "--help"]):
         with pytest.raises(SystemExit) as exited:
             main(argv)
         assert exited.value.code == 0
