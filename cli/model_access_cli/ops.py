@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from botocore.config import Config
+
 from model_access.arns import ModelKey, parse_model_arn
 from model_access.aws.clients import Clients
 from model_access.backfill import Backfill, BackfillResult
@@ -200,7 +202,10 @@ def _backfill(runtime: Runtime, *, dry_run: bool) -> int:
 
 
 def _invoke_function(args: argparse.Namespace) -> int:
-    clients = Clients(region=args.region, endpoint_url=args.endpoint_url)
+    # A synchronous backfill may run the function's full 15 minutes; never retry it (a retry
+    # would start a second backfill next to the first).
+    config = Config(read_timeout=910, connect_timeout=10, retries={"max_attempts": 1})
+    clients = Clients(region=args.region, endpoint_url=args.endpoint_url, config=config)
     answer = clients.lambda_.invoke(FunctionName=args.function,
                                     Payload=json.dumps({"dryRun": bool(args.dry_run)}))
     payload = json.loads(answer["Payload"].read() or b"{}")
