@@ -15,7 +15,11 @@ from botocore.exceptions import ClientError
 
 from model_access.aws.clients import Clients
 from model_access.aws.records import ROLE_INDEX
-from model_access.patterns import reconcile_requests_pattern, sagemaker_model_calls_pattern_json
+from model_access.patterns import (
+    queue_policy,
+    reconcile_requests_pattern,
+    sagemaker_model_calls_pattern_json,
+)
 from model_access.settings import Settings
 
 RULE_NAME: Final = "model-access-sagemaker-model-calls"
@@ -69,7 +73,7 @@ def local_up(clients: Clients, settings: Settings) -> LocalStack:
                                Targets=[{"Id": "queue", "Arn": queue_arn}])
     clients.sqs.set_queue_attributes(
         QueueUrl=queue_url,
-        Attributes={"Policy": json.dumps(_queue_policy(queue_arn, [rule_arn, redrive_arn]))},
+        Attributes={"Policy": json.dumps(queue_policy(queue_arn, [rule_arn, redrive_arn]))},
     )
     return LocalStack(settings.table_name, queue_url, queue_arn, dlq_url, dlq_arn, RULE_NAME)
 
@@ -110,19 +114,3 @@ def _ensure_table(clients: Clients, table: str) -> None:
 def _queue_arn(clients: Clients, url: str) -> str:
     attributes = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
     return attributes["Attributes"]["QueueArn"]
-
-
-def _queue_policy(queue_arn: str, rule_arns: list[str]) -> dict[str, object]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "OnlyTheModelAccessRule",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}},
-            }
-        ],
-    }

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from botocore.config import Config
 
-from model_access.arns import ModelKey, parse_model_arn
+from model_access.arns import parse_model_arn
 from model_access.aws.clients import Clients
 from model_access.backfill import Backfill, BackfillResult
 from model_access.errors import ModelAccessError
@@ -262,7 +262,3 @@ def _verify(runtime: Runtime) -> int:
                  title=f"verify: {len(problems)} discrepancies"))
     return 1
 
-
-def model_key_of(arn: str) -> ModelKey | None:
-    parsed = parse_model_arn(arn)
-    return parsed.key if parsed else None

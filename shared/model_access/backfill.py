@@ -23,7 +23,7 @@ from model_access.arns import ModelKey, parse_model_arn
 from model_access.events import ModelHint, Trigger
 from model_access.naming import parse_policy_name
 from model_access.outcomes import Kind, Outcome
-from model_access.results import ModelResult, Report
+from model_access.results import Report
 from model_access.runtime import Runtime
 
 DEFAULT_CHUNK: Final = 25_000
@@ -216,7 +216,3 @@ class Backfill:
     def _count(result: BackfillResult, outcome: Outcome) -> None:
         result.counts[outcome.value] = result.counts.get(outcome.value, 0) + 1
 
-
-def failed_results(result: BackfillResult) -> list[ModelResult]:
-    """The models a backfill could not finish (for a non-zero exit code and a retry)."""
-    return [r for r in result.report.results.values() if r.outcome.is_retryable]

@@ -1,4 +1,5 @@
-"""The EventBridge event pattern: one builder used by the Pulumi stack, `local up` and tests."""
+"""EventBridge patterns and the queue policy that admits their rules: one builder each, used
+by the Pulumi stack, `local up` and the tests."""
 
 from __future__ import annotations
 
@@ -36,3 +37,28 @@ def reconcile_requests_pattern() -> dict[str, Any]:
     from model_access.events import RECONCILE_DETAIL_TYPE, RECONCILE_SOURCE
 
     return {"source": [RECONCILE_SOURCE], "detail-type": [RECONCILE_DETAIL_TYPE]}
+
+
+def queue_policy(queue_arn: str, rule_arns: list[str]) -> dict[str, Any]:
+    """Only our rules, through EventBridge, may send to the queue; nobody over plain HTTP."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyTheModelCallsRule",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}},
+            },
+            {
+                "Sid": "TlsOnly",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": queue_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from model_access.patterns import (
+    queue_policy,
     reconcile_requests_pattern,
     sagemaker_model_calls_pattern_json,
 )
-
-EVENTS_PRINCIPAL = "events.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -31,31 +29,6 @@ class EventRoutingArgs:
     dlq: aws.sqs.Queue
     event_max_age_seconds: int
     event_retry_attempts: int
-
-
-def queue_policy(queue_arn: str, rule_arns: list[str]) -> dict[str, Any]:
-    """Only our rules, through EventBridge, may send; nobody may use plain HTTP."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "OnlyTheModelCallsRule",
-                "Effect": "Allow",
-                "Principal": {"Service": EVENTS_PRINCIPAL},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}},
-            },
-            {
-                "Sid": "TlsOnly",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sqs:*",
-                "Resource": queue_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
-    }
 
 
 class EventRouting(pulumi.ComponentResource):
@@ -93,30 +66,20 @@ class EventRouting(pulumi.ComponentResource):
                 ),
                 opts=child,
             ))
-        self.target = aws.cloudwatch.EventTarget(
-            f"{name}-target",
-            rule=self.rule.name,
-            event_bus_name="default",
-            target_id="model-access-queue",
-            arn=args.queue.arn,
-            retry_policy={
-                "maximum_event_age_in_seconds": args.event_max_age_seconds,
-                "maximum_retry_attempts": args.event_retry_attempts,
-            },
-            dead_letter_config={"arn": args.dlq.arn},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=policies),
-        )
-        self.redrive_target = aws.cloudwatch.EventTarget(
-            f"{name}-redrive-target",
-            rule=self.redrive_rule.name,
-            event_bus_name="default",
-            target_id="model-access-queue",
-            arn=args.queue.arn,
-            retry_policy={
-                "maximum_event_age_in_seconds": args.event_max_age_seconds,
-                "maximum_retry_attempts": args.event_retry_attempts,
-            },
-            dead_letter_config={"arn": args.dlq.arn},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=policies),
+        self.target, self.redrive_target = (
+            aws.cloudwatch.EventTarget(
+                f"{name}-{label}",
+                rule=rule.name,
+                event_bus_name="default",
+                target_id="model-access-queue",
+                arn=args.queue.arn,
+                retry_policy={
+                    "maximum_event_age_in_seconds": args.event_max_age_seconds,
+                    "maximum_retry_attempts": args.event_retry_attempts,
+                },
+                dead_letter_config={"arn": args.dlq.arn},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=policies),
+            )
+            for label, rule in (("target", self.rule), ("redrive-target", self.redrive_rule))
         )
         self.register_outputs({"rule_arn": self.rule.arn, "rule_name": self.rule.name})
