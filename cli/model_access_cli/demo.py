@@ -11,18 +11,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TextIO
-from urllib.parse import unquote
 
 from model_access.arns import ModelKey
 from model_access.aws.clients import Clients
-from model_access.aws.records import GrantRecords
+from model_access.aws.records import GrantRecord
 from model_access.policy import to_json
+from model_access.runtime import build_runtime
 from model_access.settings import Env, Settings
 from model_access_cli import cloudtrail
 from model_access_cli.lambdas import LocalInvoker, MetricTally, load_function
@@ -55,6 +54,9 @@ class Demo:
         self.clients = Clients(region=REGION, endpoint_url=url)
         self.settings = Settings.from_mapping(os.environ)
         self.stack = local_up(self.clients, self.settings)
+        # The observer reads IAM and the record through the same adapters as the functions.
+        self.observer = build_runtime(
+            dict(os.environ, MODEL_ACCESS_ACCOUNT_ID=ACCOUNT), clients=self.clients)
         self.tally = MetricTally()
         self.provisioner = LocalInvoker(load_function("provisioner"), self.tally)
         self.backfill = LocalInvoker(load_function("backfill"), self.tally)
@@ -144,21 +146,14 @@ class Demo:
 
     # --- report --------------------------------------------------------------------------
 
-    def tool_policies(self, role: str) -> list[tuple[str, set[str], int]]:
-        iam = self.clients.iam
-        out = []
-        for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
-            if "/model-access/" not in p["PolicyArn"]:
-                continue
-            policy = iam.get_policy(PolicyArn=p["PolicyArn"])["Policy"]
-            doc = iam.get_policy_version(PolicyArn=p["PolicyArn"],
-                                         VersionId=policy["DefaultVersionId"])["PolicyVersion"]
-            document = doc["Document"]
-            if isinstance(document, str):
-                document = json.loads(unquote(document))
-            arns = set(document["Statement"][0]["Resource"])
-            out.append((p["PolicyName"], arns, len(to_json(document))))
-        return out
+    def tool_policies(self, role: str) -> list[tuple[str, frozenset[str], int]]:
+        """(name, model ARNs, size) of each tool policy attached to `role`."""
+        facts = self.observer.iam.get_role(role)
+        if facts is None:
+            return []
+        state = self.observer.iam.read_role_state(facts)
+        return [(p.name, p.model_arns, len(to_json(p.document)))
+                for _, p in sorted(state.tool_policies.items()) if p.attached]
 
     def granted(self, role: str) -> set[str]:
         held: set[str] = set()
@@ -166,9 +161,9 @@ class Demo:
             held |= arns
         return held
 
-    def record(self, name: str) -> Any:
-        records = GrantRecords(self.clients.dynamodb, self.settings.table_name)
-        return records.get_many([ModelKey.of(REGION, name)])[ModelKey.of(REGION, name)]
+    def record(self, name: str) -> GrantRecord:
+        key = ModelKey.of(REGION, name)
+        return self.observer.records.get_many([key])[key]
 
     def report(self) -> None:
         rows = []
@@ -182,9 +177,9 @@ class Demo:
         self.say("")
         self.say(render(("role", "models", "granted", "tool policies"), rows,
                         title="Grants now in IAM"))
-        records = GrantRecords(self.clients.dynamodb, self.settings.table_name)
         refusals = [(r.model_arn.rsplit("/", 1)[-1] if r.model_arn else r.key.name_lower,
-                     r.outcome, r.reason) for r in records.scan() if r.status == "refused"]
+                     r.outcome, r.reason)
+                    for r in self.observer.records.scan() if r.status == "refused"]
         self.say("")
         self.say(render(("model", "outcome", "reason"), sorted(refusals),
                         title="Refused (final, counted, never retried)"))
