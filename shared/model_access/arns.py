@@ -108,7 +108,3 @@ def parse_role_arn(text: str) -> RoleArn | None:
         return None
     return RoleArn(text, partition, account, path, name)
 
-
-def role_arn(scope: Scope, path: str, name: str) -> str:
-    """The ARN IAM gives a role with this path and name in our account."""
-    return f"arn:{scope.partition}:iam::{scope.account}:role{path}{name}"

@@ -23,11 +23,6 @@ class ActionInfo:
     resource_types: frozenset[str]
     condition_keys: frozenset[str]
 
-    @property
-    def needs_wildcard_resource(self) -> bool:
-        """True when the action takes no resource type at all (only `Resource: "*"` works)."""
-        return not self.resource_types
-
 
 class Catalog:
     """Lookups over the extract; `lookup` answers None for an action that does not exist."""
@@ -54,11 +49,6 @@ class Catalog:
         row = self._services[service]["actions"][canonical]
         return ActionInfo(service, canonical, frozenset(row["resources"]),
                           frozenset(row["conditions"]))
-
-    def resource_arn_format(self, service: str, resource_type: str) -> str | None:
-        """The ARN template of a resource type, e.g. `...:model/${ModelName}`."""
-        fmt = self._services.get(service, {}).get("resources", {}).get(resource_type)
-        return fmt if isinstance(fmt, str) else None
 
 
 @cache

@@ -219,21 +219,6 @@ def _reconcile_hint(event: Mapping[str, Any], detail: Mapping[str, Any]) -> Mode
     return ModelHint(Trigger.RECONCILE, event_id, _checked_name(name), region)
 
 
-def reconcile_event(model_arn: str, event_id: str) -> dict[str, Any]:
-    """The event a backfill or an operator sends to re-drive one model through the queue."""
-    parsed = parse_model_arn(model_arn)
-    region = parsed.region if parsed else ""
-    return {
-        "version": "0",
-        "id": event_id,
-        "source": RECONCILE_SOURCE,
-        "detail-type": RECONCILE_DETAIL_TYPE,
-        "region": region,
-        "resources": [model_arn],
-        "detail": {"modelArn": model_arn},
-    }
-
-
 def _caller_arn(identity: Any) -> str | None:
     """The caller's role ARN for role sessions (sessionIssuer), else the identity ARN."""
     if not isinstance(identity, Mapping):

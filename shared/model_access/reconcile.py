@@ -24,7 +24,14 @@ from model_access.aws.leases import RoleLeases
 from model_access.aws.models import ModelReader, ModelTruth
 from model_access.aws.records import GrantRecord, GrantRecords
 from model_access.decide import Decision, decide, protect_owner_change
-from model_access.errors import AwsPermanentError, ModelAccessError, RetryableError
+from model_access.errors import (
+    AwsPermanentError,
+    ConcurrentUpdateError,
+    LeaseBusyError,
+    ModelAccessError,
+    ModelNotVisibleError,
+    RetryableError,
+)
 from model_access.events import ModelHint, Trigger
 from model_access.outcomes import Outcome
 from model_access.owner import RoleFacts
@@ -276,7 +283,7 @@ class _Run:
             created_event = any(h.trigger is Trigger.CREATE for h in self.hints[key])
             receives = self.receive_counts.get(key, self.s.max_receives_for_missing)
             if created_event and receives < self.s.max_receives_for_missing:
-                self.fail([key], RetryableError("SageMaker does not show this model yet"))
+                self.fail([key], ModelNotVisibleError("SageMaker does not show this model yet"))
 
     def roles_needed(self, key: ModelKey) -> set[str]:
         decision, record = self.decisions[key], self.records[key]
@@ -295,7 +302,7 @@ class _Run:
         for key in self.active:
             busy = sorted(r for r in self.roles_needed(key) if r.lower() not in self.held)
             if busy:
-                self.fail([key], RetryableError(f"role(s) {busy} leased by another worker"))
+                self.fail([key], LeaseBusyError(f"role(s) {busy} leased by another worker"))
 
     def protect(self) -> None:
         for key in self.active:
@@ -322,7 +329,7 @@ class _Run:
             return
         for record in intents:
             if record.key in conflicts:
-                self.fail([record.key], RetryableError("grant record changed concurrently"))
+                self.fail([record.key], ConcurrentUpdateError("grant record changed concurrently"))
             else:
                 self.records[record.key] = record
 
@@ -430,7 +437,7 @@ class _Run:
             return
         for key in conflicts:
             self.done.pop(key, None)
-        self.fail(conflicts, RetryableError("grant record changed concurrently"))
+        self.fail(conflicts, ConcurrentUpdateError("grant record changed concurrently"))
 
 
 def foreign_model(hint: ModelHint, scope: Scope) -> str | None:

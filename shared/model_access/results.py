@@ -37,5 +37,3 @@ class Report:
         self.role_plans.update(other.role_plans)
         self.repairs += other.repairs
 
-    def count(self, outcome: Outcome) -> int:
-        return sum(1 for r in self.results.values() if r.outcome is outcome)
