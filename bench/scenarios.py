@@ -33,6 +33,7 @@ from bench.harness import (
     missing_grants,
     model_name,
 )
+from model_access_cli.poller import PollStats
 
 REPO: Final = Path(__file__).resolve().parents[1]
 OUR_PATH: Final = "/model-access/"
@@ -186,6 +187,15 @@ class _Timed:
             self.after_batch.append((self.records, iam_writes(self.design.calls())))
 
 
+def _drain(aws: Aws, design: Design, sizes: Sizes) -> tuple[_Timed, PollStats, float]:
+    """Deliver the queue to `design` as the event source mapping would; time until done."""
+    clock = _Timed(design)
+    poller = aws.poller(clock, batch_size=sizes.batch_size, window_seconds=sizes.window_seconds)
+    started = time.perf_counter()
+    stats = poller.drain(timeout=900)
+    return clock, stats, clock.finished - started
+
+
 def burst(kind: str, events: int, sizes: Sizes, *, deletes: bool = False,
           log: Callable[[str], None] = print) -> dict[str, Any]:
     """`events` CreateModel events over the roles, queued, then drained in ESM-like batches."""
@@ -197,12 +207,7 @@ def burst(kind: str, events: int, sizes: Sizes, *, deletes: bool = False,
         aws.emit(aws.create_events(owners))
         queued = aws.queue_depth()
         design = make_design(kind, aws)
-        clock = _Timed(design)
-        poller = aws.poller(clock, batch_size=sizes.batch_size,
-                            window_seconds=sizes.window_seconds)
-        started = time.perf_counter()
-        stats = poller.drain(timeout=900)
-        wall = clock.finished - started
+        clock, stats, wall = _drain(aws, design, sizes)
         calls = design.calls()
         granted = aws.grants(design.path)
         expected = expected_grants(owners, aws.arns)
@@ -245,12 +250,7 @@ def _burst_deletes(aws: Aws, design: Design, owners: Mapping[str, str], sizes: S
     aws.delete_models(doomed)
     aws.emit([cloudtrail.delete_model(name) for name in doomed])
     before = design.calls()
-    clock = _Timed(design)
-    poller = aws.poller(clock, batch_size=sizes.batch_size,
-                        window_seconds=sizes.window_seconds)
-    started = time.perf_counter()
-    stats = poller.drain(timeout=900)
-    wall = clock.finished - started
+    clock, stats, wall = _drain(aws, design, sizes)
     calls = call_delta(design.calls(), before)
     granted = aws.grants(design.path)
     gone = {aws.arns[n] for n in doomed}
