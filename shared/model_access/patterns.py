@@ -9,6 +9,8 @@ from typing import Any
 from model_access.events import (
     CLOUDTRAIL_DETAIL_TYPE,
     HANDLED_EVENT_NAMES,
+    RECONCILE_DETAIL_TYPE,
+    RECONCILE_SOURCE,
     SAGEMAKER_EVENT_SOURCE,
     SAGEMAKER_SOURCE,
 )
@@ -34,8 +36,6 @@ def sagemaker_model_calls_pattern_json() -> str:
 
 def reconcile_requests_pattern() -> dict[str, Any]:
     """Operators' re-drive requests (`model-access` source, "Reconcile Model") sent to the bus."""
-    from model_access.events import RECONCILE_DETAIL_TYPE, RECONCILE_SOURCE
-
     return {"source": [RECONCILE_SOURCE], "detail-type": [RECONCILE_DETAIL_TYPE]}
 
 

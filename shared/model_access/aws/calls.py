@@ -1,8 +1,7 @@
 """Count AWS API calls per service and operation through botocore's event hooks.
 
 The counts feed the IamCalls/IamWrites/AwsCalls metrics, the demo's table and the
-benchmarks. A call is counted once however many HTTP attempts its retries take;
-attempts are counted separately.
+benchmarks. A call is counted once however many HTTP attempts its retries take.
 """
 
 from __future__ import annotations
@@ -28,25 +27,17 @@ class CallCounter:
 
     def __init__(self) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
-        self.attempts: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
 
     def watch(self, client: Any) -> None:
-        """Hook a boto3 client so that each of its calls (and HTTP attempts) is counted here."""
+        """Hook a boto3 client so that each of its calls is counted here."""
         service = client.meta.service_model.service_name
         event_id = client.meta.service_model.service_id.hyphenize()
         client.meta.events.register(f"before-call.{event_id}", partial(self._on_call, service))
-        client.meta.events.register(
-            f"request-created.{event_id}", partial(self._on_attempt, service)
-        )
 
     def _on_call(self, service: str, model: Any, **_: Any) -> None:
         with self._lock:
             self.calls[(service, model.name)] += 1
-
-    def _on_attempt(self, service: str, operation_name: str = "unknown", **_: Any) -> None:
-        with self._lock:
-            self.attempts[(service, operation_name)] += 1
 
     def total(self, service: str | None = None, *, writes_only: bool = False) -> int:
         """Calls made, optionally of one service and only state-changing ones."""
@@ -65,4 +56,3 @@ class CallCounter:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
-            self.attempts.clear()
