@@ -7,7 +7,7 @@ coalesced: records naming the same model are reconciled once, and each role once
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,18 +73,10 @@ def _handle_batch(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
 
 
 def _handle_direct(event: Any, runtime: Runtime) -> dict[str, Any]:
-    try:
-        hint = parse_event(event, runtime.settings.owner_tag_key)
-    except BadEventError as exc:
-        hint = None
-        result = RecordOutcome(_event_id(event), Outcome.BAD_EVENT, str(exc))
-    if isinstance(hint, ModelHint):
-        report = _reconcile([hint], runtime, {})
-        result = _record_outcomes({"direct": hint}, report)["direct"]
-    else:
-        if isinstance(hint, Ignored):
-            result = RecordOutcome(hint.event_id, Outcome.IGNORED, hint.reason)
-        _record_outcomes({"direct": result}, Report())  # its log line and metric, as in a batch
+    item = _classify(lambda: parse_event(event, runtime.settings.owner_tag_key),
+                     _event_id(event), runtime)
+    hints = [item] if isinstance(item, ModelHint) else []
+    result = _record_outcomes({"direct": item}, _reconcile(hints, runtime, {}))["direct"]
     if result.outcome.is_retryable:
         # An async invoke is retried by Lambda and then goes to its failure destination.
         raise RetryableError(f"{result.outcome}: {result.reason}")
@@ -92,10 +84,18 @@ def _handle_direct(event: Any, runtime: Runtime) -> dict[str, Any]:
 
 
 def _parse_record(record: SQSRecord, runtime: Runtime) -> ModelHint | RecordOutcome:
+    return _classify(lambda: parse_body(record.body, runtime.settings.owner_tag_key),
+                     record.message_id, runtime)
+
+
+def _classify(
+    parse: Callable[[], ModelHint | Ignored], fallback_id: str, runtime: Runtime
+) -> ModelHint | RecordOutcome:
+    """A hint to reconcile, or the record's final outcome when there is nothing to reconcile."""
     try:
-        hint = parse_body(record.body, runtime.settings.owner_tag_key)
+        hint = parse()
     except BadEventError as exc:
-        return RecordOutcome(record.message_id, Outcome.BAD_EVENT, str(exc))
+        return RecordOutcome(fallback_id, Outcome.BAD_EVENT, str(exc))
     if isinstance(hint, Ignored):
         return RecordOutcome(hint.event_id, Outcome.IGNORED, hint.reason)
     if (problem := foreign_model(hint, runtime.scope)) is not None:  # before grouping by name
