@@ -229,8 +229,12 @@ class Demo:
             Expectation("the provisioner's own role got nothing",
                         lambda: not self.granted(PROVISIONER_ROLE)),
         ]
-        for name, outcome in (("untagged-model", "NoOwnerTag"),
-                              ("intruder-model", "ForeignOwner"),
+        expectations.append(Expectation(
+            "untagged-model refused as NoOwnerTag, and costs no record (nobody holds it)",
+            lambda: self.record("untagged-model").version == 0
+            and not any(self.arns["untagged-model"] in self.granted(r) for r in (
+                "data-scientist", "ml-platform", "analyst", PROVISIONER_ROLE))))
+        for name, outcome in (("intruder-model", "ForeignOwner"),
                               ("self-grant-model", "ProvisionerRole"),
                               ("slr-model", "ServiceLinkedRole"),
                               ("ghost-owner-model", "RoleNotFound"),

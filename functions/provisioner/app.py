@@ -21,4 +21,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     global _runtime  # noqa: PLW0603 - built once per container, on first use
     if _runtime is None:
         _runtime = build_runtime(function_arn=context_function_arn(context))
-    return handle(event, _runtime)
+    return handle(event, _runtime, context)

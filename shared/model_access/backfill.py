@@ -1,14 +1,14 @@
-"""Backfill and drift sweep: bring every model's grant in line, from an empty or drifted state.
+"""Backfill and drift sweep: bring every grant in line, from an empty or drifted state.
 
-Three phases, all feeding the one reconcile path:
-1. tool policies: list our policies (cheap: no documents) to find detached ones and ones
-   whose role is gone;
-2. models: page through ListModels and reconcile in chunks (a chunk holds all models of
-   many roles, so each role is written once per chunk: from an empty state that is one
-   create and one attach per policy);
-3. orphans: every ARN in a tool policy or a record that phase 2 did not see (deleted
-   models, hand edits) is reconciled too, which revokes it.
-A caller with a time limit (the Lambda) gets a continuation back instead of running out.
+Cost follows the models that matter, not the account: the tag index lists the models that
+carry the owner tag (pages of 100, tags included), the grant store lists what any role may
+hold, and ListPolicies lists the tool's policies. A model outside all three needs nothing,
+so it costs no call and no write, however many there are.
+
+The work is sorted by role and cut into chunks that end at a role boundary (so a role is
+written once per run), sized from the measured cost of the chunks before (persisted), and
+the run's cursor is saved after every chunk: a continuation, a retry or a crash resumes
+where the last chunk ended (see aws/sweep_state.py for how one run never forks in two).
 """
 
 from __future__ import annotations
@@ -16,23 +16,25 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from model_access.arns import ModelKey, parse_model_arn
+from model_access.aws.models import ModelTruth
+from model_access.aws.sweep_state import SweepState, SweepStates
 from model_access.events import ModelHint, Trigger
-from model_access.naming import parse_policy_name
+from model_access.inventory import PolicyFinding, compare, drift_by_role
 from model_access.outcomes import Kind, Outcome
+from model_access.owner import OwnerRef, parse_owner
 from model_access.results import Report
 from model_access.runtime import Runtime
 
 DEFAULT_CHUNK: Final = 25_000
 """Most models reconciled at once: a bigger chunk writes each role fewer times."""
-PAGE_SIZE: Final = 100
-FIRST_SECONDS_PER_MODEL: Final = 0.01
-"""Reconcile cost assumed before the first chunk has been timed (AWS measures ~1-5 ms)."""
+FIRST_CHUNK: Final = 500
+"""Chunk size before any chunk of the run has been timed."""
 Progress = Callable[[str, int, int | None], None]
-"""progress(phase, done, total): `total` is None while listing (ListModels gives no count)."""
+"""progress(phase, done, total)."""
 
 
 @dataclass
@@ -40,17 +42,28 @@ class BackfillResult:
     """Counts for the caller (and the Lambda's response), plus the full report."""
 
     dry_run: bool
+    run_id: str = ""
     seen: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     continuation: dict[str, Any] | None = None
     report: Report = field(default_factory=Report)
+    findings: list[PolicyFinding] = field(default_factory=list)
+    chunks: int = 0
+    chunks_over_deadline: int = 0
+    claimed: bool = True
+    totals: dict[str, int] = field(default_factory=dict)
+    """Outcome counts of the whole run so far (`counts` are this slice's)."""
 
     def as_dict(self) -> dict[str, Any]:
         by_kind = {k.value: 0 for k in Kind}
         for name, n in self.counts.items():
             by_kind[Outcome(name).kind.value] += n
+        findings: dict[str, int] = {}
+        for finding in self.findings:
+            findings[finding.kind] = findings.get(finding.kind, 0) + 1
         return {
             "dryRun": self.dry_run,
+            "runId": self.run_id,
             "seen": self.seen,
             "granted": self.counts.get(Outcome.GRANTED.value, 0),
             "moved": self.counts.get(Outcome.MOVED.value, 0),
@@ -60,18 +73,36 @@ class BackfillResult:
             "refused": by_kind[Kind.REFUSAL.value],
             "failed": by_kind[Kind.FAILURE.value],
             "outcomes": dict(sorted(self.counts.items())),
+            "policyFindings": dict(sorted(findings.items())),
+            "chunks": self.chunks,
+            "runTotals": dict(sorted(self.totals.items())),
             "continuation": self.continuation,
         }
 
 
+@dataclass(frozen=True)
+class _Unit:
+    """One model (or one role with no model in view) to reconcile, in sweep order."""
+
+    order: str
+    key: ModelKey | None = None
+    hint: ModelHint | None = None
+    truth: ModelTruth | None = None
+    role: str | None = None
+
+
 class Backfill:
-    """Runs the three phases against a Runtime; `run` is resumable from a continuation."""
+    """Runs the sweep against a Runtime; `run` is resumable from a continuation."""
 
     def __init__(self, runtime: Runtime, *, chunk_models: int = DEFAULT_CHUNK,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, states: SweepStates | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.rt = runtime
         self.chunk = chunk_models
         self.progress = progress or (lambda _phase, _done, _total: None)
+        self.states = states
+        self.clock = clock
+        self.dry_run = False
 
     def run(
         self,
@@ -80,139 +111,152 @@ class Backfill:
         continuation: dict[str, Any] | None = None,
         time_left: Callable[[], float] = lambda: float("inf"),
         reserve_seconds: float = 60.0,
+        run_id: str | None = None,
     ) -> BackfillResult:
-        result = BackfillResult(dry_run)
-        run_id = (continuation or {}).get("runId") or uuid.uuid4().hex[:12]
-        unattached = self._sweep_policies(result, dry_run)
-        phase = (continuation or {}).get("phase", "models")
-        seen: set[ModelKey] | None = set() if continuation is None else None
-        if phase == "models":
-            token = (continuation or {}).get("token")
-            token = self._models(result, dry_run=dry_run, token=token, unattached=unattached,
-                                 seen=seen, time_left=time_left, reserve=reserve_seconds,
-                                 run_id=run_id)
-            if token is not None:
-                result.continuation = {"phase": "models", "token": token, "runId": run_id}
+        run_id = str((continuation or {}).get("runId") or run_id or uuid.uuid4().hex[:12])
+        self.dry_run = dry_run
+        result = BackfillResult(dry_run, run_id)
+        owner = uuid.uuid4().hex
+        state = SweepState(run_id)
+        if self.states is not None and not dry_run:
+            claimed = self.states.claim(run_id, owner)
+            if claimed is None:  # another invocation holds the run, or it is finished
+                result.claimed = False
                 return result
-        self._orphans(result, dry_run, unattached, seen, run_id)
+            state = claimed
+        carried, carried_seen = dict(state.counts), state.seen  # earlier slices of the run
+        units, drift, result.findings = collect(self.rt, run_id, self._progress_listing)
+        todo = [u for u in units if u.order > state.cursor] if state.cursor else units
+        done_units = len(units) - len(todo)
+        while todo:
+            size = self._chunk_size(state, time_left, reserve_seconds)
+            if size <= 0:
+                result.continuation = {"runId": run_id}
+                self._save(state, owner, advance=True)
+                return result
+            chunk, todo = _cut(todo, size)
+            started = self.clock()
+            self._reconcile(result, chunk, dry_run, drift)
+            elapsed = self.clock() - started
+            result.chunks += 1
+            if time_left() < 0:
+                result.chunks_over_deadline += 1
+            done_units += len(chunk)
+            self.progress("reconciling", done_units, len(units))
+            totals = {k: carried.get(k, 0) + result.counts.get(k, 0)
+                      for k in set(carried) | set(result.counts)}
+            result.totals = totals
+            state = replace(state, cursor=chunk[-1].order, counts=totals,
+                            seen=carried_seen + result.seen,
+                            seconds_per_model=max(elapsed / len(chunk), 1e-6))
+            self._save(state, owner)
+        self._save(state, owner, done=True)
         return result
 
-    # --- phases ----------------------------------------------------------------------
+    def _progress_listing(self, done: int) -> None:
+        self.progress("listing tagged models", done, None)
 
-    def _sweep_policies(self, result: BackfillResult, dry_run: bool) -> dict[str, tuple[str, ...]]:
-        """Map role -> its detached tool policies; delete policies whose role is gone."""
-        unattached: dict[str, list[str]] = {}
-        role_exists: dict[str, bool] = {}
-        for name, arn, attachments in self.rt.iam.list_tool_policies():
-            parsed = parse_policy_name(self.rt.settings.policy_name_prefix, name)
-            if parsed is None:
-                continue
-            role = parsed.role_name
-            if role.lower() not in role_exists:
-                role_exists[role.lower()] = self.rt.iam.get_role(role) is not None
-            if not role_exists[role.lower()]:
-                if self.rt.iam.read_tool_policy(role, name, attached=False) is None:
-                    continue  # not ours after all (no managed-by tag): never touched
-                if not dry_run:
-                    self.rt.iam.delete_policy(arn)
-                result.report.repairs.append((role, f"{name}: role is gone; policy deleted"))
-                self._count(result, Outcome.REPAIRED)
-            elif attachments == 0:
-                unattached.setdefault(role.lower(), []).append(name)
-        return {role: tuple(names) for role, names in unattached.items()}
+    # --- doing it ---------------------------------------------------------------------
 
-    def _models(
-        self,
-        result: BackfillResult,
-        *,
-        dry_run: bool,
-        token: str | None,
-        unattached: dict[str, tuple[str, ...]],
-        seen: set[ModelKey] | None,
-        time_left: Callable[[], float],
-        reserve: float,
-        run_id: str,
-    ) -> str | None:
-        """Page through ListModels, reconciling a chunk at a time; a token if time ran out."""
-        chunk: list[ModelHint] = []
-        per_model = FIRST_SECONDS_PER_MODEL
-        while True:
-            page, token = self.rt.models.list_models(token, PAGE_SIZE)
-            for model in page:
-                parsed = parse_model_arn(model.arn)
-                region = parsed.region if parsed else self.rt.scope.region
-                chunk.append(ModelHint(Trigger.RECONCILE, f"backfill-{run_id}", model.name,
-                                       region, model_arn=model.arn))
-            result.seen += len(page)
-            self.progress("listing models", result.seen, None)
-            # Reconcile while the chunk still fits the time left (its cost is estimated from
-            # the last chunk), so the Lambda never dies mid-chunk near its deadline.
-            affordable = (time_left() - reserve) / per_model
-            out_of_time = len(chunk) + PAGE_SIZE > affordable
-            if len(chunk) >= self.chunk or token is None or out_of_time:
-                started = time.monotonic()
-                self._reconcile(result, chunk, dry_run, unattached, seen)
-                if chunk:
-                    per_model = max(per_model, (time.monotonic() - started) / len(chunk))
-                chunk = []
-            if token is None:
-                return None
-            if time_left() - reserve < per_model * PAGE_SIZE:
-                return token
+    def _chunk_size(self, state: SweepState, time_left: Callable[[], float],
+                    reserve: float) -> int:
+        """How many units fit the time left, from the measured cost per unit."""
+        left = time_left() - reserve
+        if left <= 0:
+            return 0
+        if not state.seconds_per_model:
+            return self.chunk if left == float("inf") else min(self.chunk, FIRST_CHUNK)
+        return min(self.chunk, int(left / state.seconds_per_model))
 
-    def _orphans(
-        self,
-        result: BackfillResult,
-        dry_run: bool,
-        unattached: dict[str, tuple[str, ...]],
-        seen: set[ModelKey] | None,
-        run_id: str,
-    ) -> None:
-        """Reconcile every model a tool policy or a record names but ListModels did not show."""
-        hints: dict[ModelKey, ModelHint] = {}
-        for name, _arn, _attachments in self.rt.iam.list_tool_policies():
-            parsed = parse_policy_name(self.rt.settings.policy_name_prefix, name)
-            if parsed is None:
-                continue
-            policy = self.rt.iam.read_tool_policy(parsed.role_name, name, attached=True)
-            for arn in policy.model_arns if policy else ():
-                model = parse_model_arn(arn)
-                if model and (seen is None or model.key not in seen):
-                    hints.setdefault(model.key, ModelHint(
-                        Trigger.RECONCILE, f"sweep-{run_id}", model.name, model.region,
-                        model_arn=arn))
-        for record in self.rt.records.scan():
-            if record.holders and (seen is None or record.key not in seen):
-                recorded = parse_model_arn(record.model_arn) if record.model_arn else None
-                name = recorded.name if recorded else record.key.name_lower
-                hints.setdefault(record.key, ModelHint(
-                    Trigger.RECONCILE, f"sweep-{run_id}", name, record.key.region))
-        if hints:
-            self._reconcile(result, list(hints.values()), dry_run, unattached, None)
-
-    def _reconcile(
-        self,
-        result: BackfillResult,
-        hints: list[ModelHint],
-        dry_run: bool,
-        unattached: dict[str, tuple[str, ...]],
-        seen: set[ModelKey] | None,
-    ) -> None:
-        if not hints:
-            return
+    def _reconcile(self, result: BackfillResult, chunk: list[_Unit], dry_run: bool,
+                   drift: dict[str, dict[int, str]]) -> None:
+        hints = [u.hint for u in chunk if u.hint is not None]
+        truths = {u.key: u.truth for u in chunk if u.key is not None and u.truth is not None}
+        roles = [u.role for u in chunk if u.role is not None]
         report = self.rt.reconciler.reconcile(
-            hints, dry_run=dry_run, unattached=unattached,
-            progress=lambda done, total: self.progress("reconciling role groups", done, total),
-        )
-        for key, model_result in report.results.items():
-            self._count(result, model_result.outcome)
-            if seen is not None:
-                seen.add(key)
+            hints, dry_run=dry_run, truths=truths, extra_roles=roles,
+            drift={r.lower(): drift[r.lower()] for r in roles if r.lower() in drift},
+            progress=lambda done, total: self.progress("reconciling role groups", done, total))
+        result.seen += len(hints)
+        for model_result in report.results.values():
+            _count(result, model_result.outcome)
         for _role, _repair in report.repairs:
-            self._count(result, Outcome.REPAIRED)
+            _count(result, Outcome.REPAIRED)
         result.report.merge(report)
 
-    @staticmethod
-    def _count(result: BackfillResult, outcome: Outcome) -> None:
-        result.counts[outcome.value] = result.counts.get(outcome.value, 0) + 1
+    def _save(self, state: SweepState, owner: str, *, advance: bool = False,
+              done: bool = False) -> None:
+        if self.states is not None and not self.dry_run:
+            self.states.save(state, owner, advance=advance, done=done)
+
+
+def collect(rt: Runtime, run_id: str, listed: Callable[[int], None] = lambda _n: None) -> tuple[
+    list[_Unit], dict[str, dict[int, str]], list[PolicyFinding]
+]:
+    """Tagged models, held models and roles with records, sorted by role; plus drift."""
+    s = rt.settings
+    roles = list(rt.store.scan_roles())
+    rows = list(rt.iam.list_tool_policies())
+
+    def versions(arn: str) -> list[str]:
+        answer = rt.clients.iam.list_policy_versions(PolicyArn=arn)
+        return [v["VersionId"] for v in answer["Versions"]]
+
+    findings = compare(rows, roles, versions)
+    holders: dict[ModelKey, set[str]] = {}
+    arn_of: dict[ModelKey, str] = {}
+    for record in rt.records.scan_held():
+        holders.setdefault(record.key, set()).update(h.lower() for h in record.holders)
+        if record.model_arn:
+            arn_of.setdefault(record.key, record.model_arn)
+    for grants in roles:
+        for arn in grants.arns:
+            parsed = parse_model_arn(arn)
+            if parsed is not None:
+                holders.setdefault(parsed.key, set()).add(grants.key)
+                arn_of.setdefault(parsed.key, arn)
+    units: list[_Unit] = []
+    tagged: set[ModelKey] = set()
+    for arn, tags in rt.models.tagged_models(s.owner_tag_key):
+        parsed = parse_model_arn(arn)
+        if parsed is None or parsed.region != rt.scope.region:
+            continue
+        tagged.add(parsed.key)
+        owner = parse_owner(tags, s.owner_tag_key, rt.scope)
+        names = holders.get(parsed.key, set()) | (
+            {owner.name.lower()} if isinstance(owner, OwnerRef) else set())
+        truth = ModelTruth(parsed.key, True, arn, parsed.name, tags, from_index=True)
+        units.append(_model_unit(parsed.key, arn, parsed.name, roles=names, truth=truth,
+                                 run_id=run_id))
+        listed(len(units))
+    for key, names in holders.items():
+        if key in tagged:
+            continue
+        held_arn = arn_of.get(key)
+        held = parse_model_arn(held_arn) if held_arn else None
+        name = held.name if held else key.name_lower
+        # Not in the tag index: no owner tag (or the index lags); confirmed under the lease.
+        guess = ModelTruth(key, True, held_arn, name, (), from_index=True) if held_arn else None
+        units.append(_model_unit(key, held_arn, name, roles=names, truth=guess, run_id=run_id))
+    units += [_Unit(g.key, role=g.role_name) for g in roles]
+    units.sort(key=lambda u: (u.order, u.role is None, str(u.key)))
+    return units, drift_by_role(findings), findings
+
+
+def _model_unit(key: ModelKey, arn: str | None, name: str, *, roles: set[str],
+                truth: ModelTruth | None, run_id: str) -> _Unit:
+    hint = ModelHint(Trigger.RECONCILE, f"sweep-{run_id}", name, key.region, model_arn=arn)
+    return _Unit(min(roles) if roles else "", key, hint, truth)
+
+
+def _cut(units: list[_Unit], size: int) -> tuple[list[_Unit], list[_Unit]]:
+    """The first `size` units, extended to the end of the last one's role (order key)."""
+    end = min(max(size, 1), len(units))
+    while end < len(units) and units[end].order == units[end - 1].order:
+        end += 1
+    return units[:end], units[end:]
+
+
+def _count(result: BackfillResult, outcome: Outcome) -> None:
+    result.counts[outcome.value] = result.counts.get(outcome.value, 0) + 1
 

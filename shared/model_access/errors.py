@@ -5,10 +5,14 @@
     ├── BadEventError          an event we cannot parse; final, counted as BadEvent
     ├── RetryableError         try again later through the queue (batch item failure)
     │   ├── LeaseBusyError         another worker holds the role's lease
+    │   ├── LeaseLostError         our lease expired or was taken over before a write
+    │   ├── DeadlineError          the invocation's time budget ran out before this work
     │   ├── ConcurrentUpdateError  the model's record changed under us
     │   ├── ModelNotVisibleError   the event names a model SageMaker does not show yet
     │   └── AwsTransientError      throttling / 5xx / network after botocore's retries
     └── AwsPermanentError      an AWS answer that retrying will not change
+        ├── AccountPolicyQuotaError  CreatePolicy: the account's managed policy quota is full
+        └── PolicyInUseError         DeleteConflict persists: attached to another principal
 """
 
 from __future__ import annotations
@@ -34,6 +38,14 @@ class LeaseBusyError(RetryableError):
     """Another reconcile holds the lease of a role this record needs."""
 
 
+class LeaseLostError(RetryableError):
+    """Our lease on a role ran out (or was taken over) before a write: fencing stopped it."""
+
+
+class DeadlineError(RetryableError):
+    """The invocation's time budget ran out before this work could start."""
+
+
 class ConcurrentUpdateError(RetryableError):
     """The model's grant record changed between our read and our conditional write."""
 
@@ -48,3 +60,11 @@ class AwsTransientError(RetryableError):
 
 class AwsPermanentError(ModelAccessError):
     """An AWS error that retrying will not fix (access denied, malformed request)."""
+
+
+class AccountPolicyQuotaError(AwsPermanentError):
+    """CreatePolicy answered LimitExceeded: the account's customer managed policies are full."""
+
+
+class PolicyInUseError(AwsPermanentError):
+    """A tool policy cannot be deleted: it is attached to a principal other than its role."""

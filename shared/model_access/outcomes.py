@@ -39,6 +39,7 @@ class Outcome(StrEnum):
     INELIGIBLE_ROLE = "IneligibleRole"
     OWNER_CHANGE_DENIED = "OwnerChangeDenied"
     CAPACITY_EXHAUSTED = "CapacityExhausted"
+    ACCOUNT_POLICY_QUOTA = "AccountPolicyQuota"
     FOREIGN_MODEL = "ForeignModel"
     BAD_EVENT = "BadEvent"
     MODEL_GONE = "ModelGone"
@@ -80,6 +81,7 @@ _KINDS: Final[dict[Outcome, Kind]] = {
     Outcome.INELIGIBLE_ROLE: Kind.REFUSAL,
     Outcome.OWNER_CHANGE_DENIED: Kind.REFUSAL,
     Outcome.CAPACITY_EXHAUSTED: Kind.REFUSAL,
+    Outcome.ACCOUNT_POLICY_QUOTA: Kind.REFUSAL,
     Outcome.FOREIGN_MODEL: Kind.REFUSAL,
     Outcome.BAD_EVENT: Kind.REFUSAL,
     Outcome.RETRY: Kind.FAILURE,

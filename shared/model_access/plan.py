@@ -1,7 +1,10 @@
-"""Plan one role's change: which tool policies to create, rewrite, attach, detach or delete.
+"""Plan one role's change from the grant store: which tool policies to create, rewrite,
+attach, detach or delete.
 
-Pure: takes the role's current state and the ARNs to add and remove, returns the
-operations. Applying the plan is aws/apply.py's job; a dry run just prints it.
+Pure: takes the role's record (what it must hold and what the tool last wrote) and the ARNs
+to add and remove, returns the operations. IAM is never read to plan: a policy is rewritten
+when the document rendered from the store differs from the one the tool last wrote, or when
+the sweep found drift on it. Applying the plan is engine/applier's job; a dry run prints it.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from model_access.grants import RoleGrants, document_hash
 from model_access.naming import policy_name
 from model_access.packing import pack
 from model_access.policy import PolicyShape
-from model_access.state import RoleState
 
 
 class OpKind(StrEnum):
@@ -36,6 +39,7 @@ class PolicyOp:
     index: int
     name: str
     document: dict[str, Any] | None = None
+    document_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class RolePlan:
     unplaced: frozenset[str]
     max_slots: int
     repairs: tuple[str, ...] = field(default=())
+    quota: int | None = None
+    foreign_attached: int | None = None
 
     @property
     def changes(self) -> bool:
@@ -65,61 +71,55 @@ def role_share(quota: int, share: float, foreign_attached: int) -> int:
 
 
 def plan_role(
-    state: RoleState,
+    grants: RoleGrants,
     add: Iterable[str],
     remove: Iterable[str],
     *,
     shape: PolicyShape,
     budget: int,
-    share: float,
+    max_slots: int,
     name_prefix: str,
+    drift: Mapping[int, str] | None = None,
+    quota: int | None = None,
+    foreign_attached: int | None = None,
 ) -> RolePlan:
-    """The operations that turn the role's tool policies into current - remove + add."""
-    current = {i: p.model_arns for i, p in state.tool_policies.items()}
-    max_slots = role_share(state.quota, share, state.foreign_attached)
-    add_set, remove_set = frozenset(add), frozenset(remove)
-    packed = pack(
-        current,
-        add_set,
-        remove_set,
-        base_size=shape.base_size,
-        arn_cost=shape.arn_cost,
-        budget=budget,
-        max_slots=max_slots,
-        reserved=state.reserved,
-    )
+    """The operations that turn the role's tool policies into `slots - remove + add`.
+
+    `drift` names policies the sweep found differing from what the tool last wrote (a
+    newer default version, extra versions, detached): they are rewritten and re-attached.
+    """
+    drift = drift or {}
+    packed = pack(grants.slots, frozenset(add), frozenset(remove), base_size=shape.base_size,
+                  arn_cost=shape.arn_cost, budget=budget, max_slots=max_slots,
+                  reserved=grants.reserved)
     ops: list[PolicyOp] = []
     repairs: list[str] = []
-    name = state.role.name
-    for index in sorted(set(current) | set(packed.slots)):
-        old = state.tool_policies.get(index)
+    for index in sorted(set(grants.policies) | set(packed.slots)):
+        old = grants.policies.get(index)
         new_arns = packed.slots.get(index)
-        pname = policy_name(name_prefix, name, index)
-        if old is not None:
-            expected = shape.render(old.model_arns) if old.model_arns else None
-            if old.document != expected:
-                repairs.append(f"{pname}: document differed from what the tool writes")
-        if old is not None and not old.attached and new_arns:
-            repairs.append(f"{pname}: was detached; re-attached")
-        if old is not None and new_arns is None:
-            if old.attached:
-                ops.append(PolicyOp(OpKind.DETACH, index, pname))
-            ops.append(PolicyOp(OpKind.DELETE, index, pname))
-        elif old is None and new_arns is not None:
-            ops.append(PolicyOp(OpKind.CREATE, index, pname, shape.render(new_arns)))
-            ops.append(PolicyOp(OpKind.ATTACH, index, pname))
-        elif old is not None and new_arns is not None:
-            document = shape.render(new_arns)
-            if old.document != document:
-                ops.append(PolicyOp(OpKind.UPDATE, index, pname, document))
-            if not old.attached:
-                ops.append(PolicyOp(OpKind.ATTACH, index, pname))
+        name = policy_name(name_prefix, grants.role_name, index)
+        if index in drift and old is not None and old.created:
+            repairs.append(f"{name}: {drift[index]}")
+        if new_arns is None:
+            if old is not None:  # emptied (or a create that never finished): remove it
+                ops.append(PolicyOp(OpKind.DETACH, index, name))
+                ops.append(PolicyOp(OpKind.DELETE, index, name))
+            continue
+        document = shape.render(new_arns)
+        digest = document_hash(document)
+        if old is None or not old.created:
+            ops.append(PolicyOp(OpKind.CREATE, index, name, document, digest))
+            ops.append(PolicyOp(OpKind.ATTACH, index, name))
+            continue
+        if old.document_hash != digest or index in drift:
+            ops.append(PolicyOp(OpKind.UPDATE, index, name, document, digest))
+        if not old.attached or index in drift:
+            ops.append(PolicyOp(OpKind.ATTACH, index, name))
     order = list(OpKind)
     ops.sort(key=lambda op: (order.index(op.kind), op.index))
-    before = state.model_arns
-    after = frozenset().union(*packed.slots.values()) if packed.slots else frozenset()
+    before, after = grants.arns, _union(packed.slots.values())
     return RolePlan(
-        role=name,
+        role=grants.role_name,
         ops=tuple(ops),
         slots=packed.slots,
         added=after - before,
@@ -127,4 +127,10 @@ def plan_role(
         unplaced=packed.unplaced,
         max_slots=max_slots,
         repairs=tuple(repairs),
+        quota=quota,
+        foreign_attached=foreign_attached,
     )
+
+
+def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
+    return frozenset().union(*sets)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -17,8 +17,10 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from botocore.exceptions import BotoCoreError, ClientError
 
 from model_access.arns import ModelKey
+from model_access.deadline import Deadline
 from model_access.errors import BadEventError, RetryableError
 from model_access.events import Ignored, ModelHint, parse_body, parse_event
 from model_access.observability import count_calls, count_outcome, logger
@@ -26,6 +28,9 @@ from model_access.outcomes import Outcome
 from model_access.reconcile import foreign_model
 from model_access.results import ModelResult, Report
 from model_access.runtime import Runtime
+
+DEADLINE_RESERVE_SECONDS: Final = 10.0
+"""No role group starts this close to the function's timeout (one group's writes fit)."""
 
 
 @dataclass(frozen=True)
@@ -38,18 +43,24 @@ class RecordOutcome:
     key: ModelKey | None = None
 
 
-def handle(event: Any, runtime: Runtime) -> dict[str, Any]:
-    """Entry point behind the Lambda handler; never raises for bad input."""
+def handle(event: Any, runtime: Runtime, context: Any = None) -> dict[str, Any]:
+    """Entry point behind the Lambda handler; never raises for bad input.
+
+    With a Lambda `context`, no role group starts within DEADLINE_RESERVE_SECONDS of the
+    function's timeout: what is left comes back as batch item failures, not as a timeout.
+    """
     before = runtime.clients.counter.snapshot()
+    deadline = Deadline.from_context(context, DEADLINE_RESERVE_SECONDS)
     try:
         if isinstance(event, Mapping) and isinstance(event.get("Records"), list):
-            return _handle_batch(dict(event), runtime)
-        return _handle_direct(event, runtime)
+            return _handle_batch(dict(event), runtime, deadline)
+        return _handle_direct(event, runtime, deadline)
     finally:
         count_calls(runtime.clients.counter, before)
 
 
-def _handle_batch(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+def _handle_batch(event: dict[str, Any], runtime: Runtime,
+                  deadline: Deadline) -> dict[str, Any]:
     parsed: dict[str, ModelHint | RecordOutcome] = {}
     receive_counts: dict[ModelKey, int] = {}
     for raw in event["Records"]:
@@ -60,8 +71,9 @@ def _handle_batch(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
             count = int(record.attributes.approximate_receive_count or 1)
             receive_counts[hint.key] = max(receive_counts.get(hint.key, 0), count)
     hints = [h for h in parsed.values() if isinstance(h, ModelHint)]
-    report = _reconcile(hints, runtime, receive_counts)
+    report = _reconcile(hints, runtime, receive_counts, deadline)
     outcomes = _record_outcomes(parsed, report)
+    _delay_retries(event["Records"], outcomes, report, runtime)
 
     def record_handler(record: SQSRecord) -> None:
         result = outcomes[record.message_id]
@@ -72,11 +84,12 @@ def _handle_batch(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     return dict(process_partial_response(event, record_handler, processor))
 
 
-def _handle_direct(event: Any, runtime: Runtime) -> dict[str, Any]:
+def _handle_direct(event: Any, runtime: Runtime, deadline: Deadline) -> dict[str, Any]:
     item = _classify(lambda: parse_event(event, runtime.settings.owner_tag_key),
                      _event_id(event), runtime)
     hints = [item] if isinstance(item, ModelHint) else []
-    result = _record_outcomes({"direct": item}, _reconcile(hints, runtime, {}))["direct"]
+    report = _reconcile(hints, runtime, {}, deadline)
+    result = _record_outcomes({"direct": item}, report)["direct"]
     if result.outcome.is_retryable:
         # An async invoke is retried by Lambda and then goes to its failure destination.
         raise RetryableError(f"{result.outcome}: {result.reason}")
@@ -104,11 +117,12 @@ def _classify(
 
 
 def _reconcile(hints: list[ModelHint], runtime: Runtime,
-               receive_counts: dict[ModelKey, int]) -> Report:
+               receive_counts: dict[ModelKey, int], deadline: Deadline) -> Report:
     if not hints:
         return Report()
     try:
-        return runtime.reconciler.reconcile(hints, receive_counts=receive_counts)
+        return runtime.reconciler.reconcile(hints, receive_counts=receive_counts,
+                                            deadline=deadline)
     except Exception as exc:  # a bug or an unforeseen AWS answer: retry, never crash-loop
         logger.exception("reconcile failed; every record of the batch goes back to the queue")
         return Report(results={
@@ -149,6 +163,43 @@ def _record_outcomes(
         count_outcome(Outcome.REPAIRED)
         logger.info(repair, extra={"outcome": Outcome.REPAIRED.value, "role": role})
     return outcomes
+
+
+def _delay_retries(records: list[dict[str, Any]], outcomes: Mapping[str, RecordOutcome],
+                   report: Report, runtime: Runtime) -> None:
+    """Bring back soon (jittered) the records whose role another worker held, instead of
+    after the queue's whole visibility timeout; best effort (failure: normal timeout)."""
+    by_queue: dict[str, list[dict[str, Any]]] = {}
+    for raw in records:
+        record = SQSRecord(raw)
+        outcome = outcomes.get(record.message_id)
+        if outcome is None or outcome.key is None or not outcome.outcome.is_retryable:
+            continue
+        result = report.results.get(outcome.key)
+        if result is None or result.retry_delay is None:
+            continue
+        by_queue.setdefault(record.event_source_arn, []).append({
+            "Id": str(len(by_queue.get(record.event_source_arn, []))),
+            "ReceiptHandle": record.receipt_handle, "VisibilityTimeout": result.retry_delay})
+    for queue_arn, entries in by_queue.items():
+        try:
+            url = _queue_url(queue_arn, runtime)
+            for start in range(0, len(entries), 10):
+                runtime.clients.sqs.change_message_visibility_batch(
+                    QueueUrl=url, Entries=entries[start : start + 10])  # type: ignore[arg-type]
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("could not shorten the retry delay", extra={"error": str(exc)})
+
+
+_QUEUE_URLS: dict[str, str] = {}
+
+
+def _queue_url(queue_arn: str, runtime: Runtime) -> str:
+    if queue_arn not in _QUEUE_URLS:
+        parts = queue_arn.split(":")
+        _QUEUE_URLS[queue_arn] = runtime.clients.sqs.get_queue_url(
+            QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
+    return _QUEUE_URLS[queue_arn]
 
 
 def _event_id(event: Any) -> str:

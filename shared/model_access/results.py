@@ -21,6 +21,8 @@ class ModelResult:
     granted_to: str | None = None
     revoked_from: tuple[str, ...] = ()
     policy: str | None = None
+    retry_delay: int | None = None
+    """For a retry: seconds until the record should come back (a busy role: soon, jittered)."""
 
 
 @dataclass

@@ -13,7 +13,9 @@ from model_access.aws.clients import Clients
 from model_access.aws.iam import IamGateway
 from model_access.aws.leases import RoleLeases
 from model_access.aws.models import ModelReader
+from model_access.aws.policy_writer import PolicyWriter
 from model_access.aws.records import GrantRecords
+from model_access.aws.store import GrantStore
 from model_access.aws.translate import translated
 from model_access.catalog import default_catalog
 from model_access.policy import PolicyShape
@@ -32,6 +34,7 @@ class Runtime:
     records: GrantRecords
     models: ModelReader
     iam: IamGateway
+    store: GrantStore
 
 
 def resolve_scope(settings: Settings, clients: Clients, function_arn: str | None = None) -> Scope:
@@ -62,14 +65,16 @@ def build_runtime(
     scope = resolve_scope(settings, clients, function_arn)
     iam = IamGateway(clients.iam, scope, policy_path=settings.policy_path,
                      name_prefix=settings.policy_name_prefix)
+    writer = PolicyWriter(clients.iam, policy_path=settings.policy_path)
     models = ModelReader(clients.sagemaker, clients.tagging)
     records = GrantRecords(clients.dynamodb, settings.table_name)
+    store = GrantStore(clients.dynamodb, settings.table_name)
     leases = RoleLeases(clients.dynamodb, settings.table_name,
                         lease_seconds=settings.lease_seconds,
                         wait_seconds=settings.lease_wait_seconds)
-    reconciler = Reconciler(settings, scope, iam, models, records, leases,
+    reconciler = Reconciler(settings, scope, iam, writer, models, records, store, leases,
                             PolicyShape(profile, scope))
-    return Runtime(settings, scope, clients, reconciler, records, models, iam)
+    return Runtime(settings, scope, clients, reconciler, records, models, iam, store)
 
 
 def context_function_arn(context: Any) -> str | None:

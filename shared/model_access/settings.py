@@ -74,6 +74,19 @@ DEFAULT_SERVICE: Final = "model-access"
 IAM_POLICY_MAX_CHARS: Final = 6144
 """IAM's managed policy size limit (non-whitespace characters). moto does not enforce it."""
 
+IAM_CONNECT_SECONDS: Final = 3
+IAM_READ_SECONDS: Final = 7
+IAM_RETRIES: Final = 2
+IAM_TOTAL_ATTEMPTS: Final = IAM_RETRIES + 1
+"""botocore's `max_attempts` counts retries: 2 means three attempts in all."""
+IAM_CALL_MAX_SECONDS: Final = IAM_TOTAL_ATTEMPTS * (IAM_CONNECT_SECONDS + IAM_READ_SECONDS) + sum(
+    2**attempt for attempt in range(1, IAM_TOTAL_ATTEMPTS))
+"""The longest one IAM call can take with its retries (36 s: standard mode backs off at most
+2^attempt seconds between attempts). An IAM write starts only while the role's lease has at
+least this long left (renewing it if needed), so a slow write can never land after another
+worker took the role."""
+MIN_LEASE_SECONDS: Final = IAM_CALL_MAX_SECONDS + 10
+
 _POLICY_PATH = re.compile(r"^/([\w+=,.@-]+/)+$")
 _NAME_PREFIX = re.compile(r"^[\w+=,.@-]{1,32}$")
 _ROLE_TAG = re.compile(r"^[^=]{1,128}=.{0,256}$")
@@ -183,7 +196,8 @@ class Settings:
         if len(owner_key) > 128:
             raise ConfigurationError(f"{Env.OWNER_TAG_KEY}: tag keys have at most 128 characters")
         region = get(Env.REGION) or get(Env.DEFAULT_REGION) or "us-east-1"
-        lease = _number(Env.LEASE_SECONDS, get(Env.LEASE_SECONDS), 120.0, 5.0, 3600.0)
+        lease = _number(Env.LEASE_SECONDS, get(Env.LEASE_SECONDS), 120.0, MIN_LEASE_SECONDS,
+                        3600.0)
         return cls(
             owner_tag_key=owner_key,
             policy_path=path,

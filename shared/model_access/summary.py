@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from model_access.arns import ModelKey, parse_model_arn
 from model_access.aws.records import GrantRecord
@@ -13,7 +13,6 @@ from model_access.outcomes import Outcome
 from model_access.plan import RolePlan
 from model_access.results import ModelResult
 from model_access.settings import Settings
-from model_access.state import RoleState
 
 
 def summarize(  # noqa: PLR0917 - one model's full context, all needed
@@ -21,15 +20,15 @@ def summarize(  # noqa: PLR0917 - one model's full context, all needed
     decision: Decision,
     record: GrantRecord,
     plans: Mapping[str, RolePlan],
-    states: Mapping[str, RoleState],
+    revoked: tuple[str, ...],
     settings: Settings,
     hints: Sequence[ModelHint],
 ) -> ModelResult:
-    """One model's outcome: a refusal, a capacity refusal, a change, or no change."""
-    revoked = tuple(sorted(
-        plan.role for plan in plans.values()
-        if any(_key(a) == key for a in plan.removed)
-    ))
+    """One model's outcome: a refusal, a capacity refusal, a change, or no change.
+
+    `plans` holds the plans of the model's roles by lower-cased name; `revoked` names the
+    roles whose plans removed this model (see `revoked_by_key`).
+    """
     role = (decision.desired_role or "").lower()
     plan = plans.get(role)
     arn = decision.model_arn
@@ -58,12 +57,11 @@ def summarize(  # noqa: PLR0917 - one model's full context, all needed
         return result(Outcome.ROLE_NOT_FOUND,
                       f"role {decision.desired_role} vanished during the reconcile")
     if decision.desired_role and not placed and plan is not None:
-        state = states.get(role)
+        foreign = "?" if plan.foreign_attached is None else plan.foreign_attached
         reason = (
             f"role {plan.role} has no room: {len(plan.slots)} tool policies of "
-            f"{plan.max_slots} allowed (quota {state.quota if state else '?'}, share "
-            f"{settings.role_policy_share}, {state.foreign_attached if state else '?'} other "
-            "policies attached)"
+            f"{plan.max_slots} allowed (quota {plan.quota or '?'}, share "
+            f"{settings.role_policy_share}, {foreign} other policies attached)"
         )
         return result(Outcome.CAPACITY_EXHAUSTED, reason + revoked_note)
     if newly and revoked:
@@ -78,6 +76,12 @@ def summarize(  # noqa: PLR0917 - one model's full context, all needed
                   f"already granted to {granted_to}" if granted_to else "nothing to do")
 
 
-def _key(arn: str) -> ModelKey | None:
-    parsed = parse_model_arn(arn)
-    return parsed.key if parsed else None
+def revoked_by_key(plans: Iterable[RolePlan]) -> dict[ModelKey, tuple[str, ...]]:
+    """For each model, the roles whose plans remove one of its ARNs (one pass per plan)."""
+    out: dict[ModelKey, set[str]] = {}
+    for plan in plans:
+        for arn in plan.removed:
+            parsed = parse_model_arn(arn)
+            if parsed is not None:
+                out.setdefault(parsed.key, set()).add(plan.role)
+    return {key: tuple(sorted(roles)) for key, roles in out.items()}

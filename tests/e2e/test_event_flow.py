@@ -39,7 +39,7 @@ def test_events_on_the_bus_become_grants(stack: tuple[World, LocalStack]) -> Non
     rt = world.runtime()
     assert world.granted(rt, "alice") == {mixed}
     assert world.granted(rt, "ml-platform") == {by_arn}
-    assert world.record(rt, "untagged").outcome == "NoOwnerTag"
+    assert world.record(rt, "untagged").version == 0  # refused (NoOwnerTag), no record write
 
 
 def test_rule_filters_failed_calls_and_other_sources(stack: tuple[World, LocalStack]) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from model_access.aws.clients import Clients
+from model_access.aws.clients import IAM_TOTAL_ATTEMPTS, Clients
 from model_access.verify import verify
 from model_access_cli import cloudtrail
 from model_access_cli.lambdas import LocalInvoker, load_function
 from model_access_cli.local_stack import MAX_RECEIVE_COUNT, LocalStack
 from model_access_cli.poller import LocalPoller
-from tests.functional.faults import TOTAL_ATTEMPTS, Faults, Rule, fast_backoff
+from tests.functional.faults import Faults, Rule, fast_backoff
 from tests.functional.world import World
 
 pytestmark = pytest.mark.e2e
@@ -64,8 +64,8 @@ def test_fault_persistent_iam_errors_reach_dlq_and_redrive_finishes(
     # Each receive fails; SQS moves the record to the DLQ after maxReceiveCount receives (a
     # receive that outlives the visibility timeout on a loaded machine may be counted once).
     assert 1 <= stats.failed_records <= MAX_RECEIVE_COUNT
-    assert broken.injected <= MAX_RECEIVE_COUNT * TOTAL_ATTEMPTS  # 6 attempts per receive
-    assert faults.max_attempts == TOTAL_ATTEMPTS
+    assert broken.injected <= MAX_RECEIVE_COUNT * IAM_TOTAL_ATTEMPTS  # 3 per receive
+    assert faults.max_attempts == IAM_TOTAL_ATTEMPTS
     assert depth(world, local.dlq_url) == 1
     rt = world.runtime()
     assert world.granted(rt, "bob") == {world.arns["fine"]}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import boto3
+import pytest
 from botocore.stub import ANY, Stubber
 
+from model_access import backfill
 from model_access.arns import ModelKey
 from model_access.aws.models import ModelReader
 from model_access.backfill import Backfill
@@ -17,7 +19,8 @@ from tests.functional.world import World
 
 
 def test_backfill_grants_models_created_while_pipeline_was_off(world: World) -> None:
-    """Models with no event get their grants; the result counts what it saw and did."""
+    """Models with no event get their grants; an untagged model nobody holds is not even
+    looked at (the tag index lists only models that carry the owner tag)."""
     world.role("alice")
     world.role("bob")
     for i in range(6):
@@ -25,7 +28,7 @@ def test_backfill_grants_models_created_while_pipeline_was_off(world: World) -> 
     world.model("untagged")
     rt = world.runtime()
     result = backfill_handler(rt)({}, lambda_context("model-access-backfill"))
-    assert (result["seen"], result["granted"], result["refused"]) == (7, 6, 1)
+    assert (result["seen"], result["granted"], result["refused"]) == (6, 6, 0)
     assert result["continuation"] is None
     assert len(world.granted(rt, "alice")) == len(world.granted(rt, "bob")) == 3
 
@@ -107,35 +110,53 @@ def test_sweep_deletes_policies_of_deleted_roles(world: World) -> None:
     assert list(rt.iam.list_tool_policies()) == []
 
 
-def test_backfill_continues_itself_when_time_runs_low(world: World) -> None:
-    """Near its deadline the function returns a continuation and invokes itself with it.
-
-    moto's ListModels ignores paging, so botocore's Stubber serves two pages.
-    """
+def test_backfill_continues_itself_when_time_runs_low(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Near its deadline the function saves its cursor, invokes itself with the run id, and
+    the continuation resumes after the last finished role (no role is written twice)."""
     world.role("alice")
-    summaries = [{"ModelName": f"m{i}", "ModelArn": world.model(f"m{i}", "alice"),
-                  "CreationTime": datetime(2026, 1, 1, tzinfo=UTC)} for i in range(4)]
+    world.role("bob")
+    for name, owner in (("a1", "alice"), ("a2", "alice"), ("b1", "bob"), ("b2", "bob")):
+        world.model(name, owner)
     rt = world.runtime()
-    sagemaker = boto3.client("sagemaker", region_name="us-east-1")
-    reader = ModelReader(sagemaker, world.clients.tagging)
-    rt.models = rt.reconciler.models = reader
-    context = lambda_context("model-access-backfill", timeout=1.0)  # below the reserve
-    with Stubber(sagemaker) as models, Stubber(world.clients.lambda_) as lambda_:
-        models.add_response("list_models", {"Models": summaries[:2], "NextToken": "page-2"},
-                            {"MaxResults": 100})
+    monkeypatch.setattr(backfill, "FIRST_CHUNK", 1)  # the first chunk: alice's models only
+    calls = []
+
+    def remaining_ms() -> float:  # 200 s for the first chunk, then below the 90 s reserve
+        calls.append(1)
+        return 200_000.0 if len(calls) == 1 else 10_000.0
+
+    context = lambda_context("model-access-backfill")
+    monkeypatch.setattr(context, "get_remaining_time_in_millis", remaining_ms)
+    with Stubber(world.clients.lambda_) as lambda_:
         lambda_.add_response("invoke", {"StatusCode": 202}, {
             "FunctionName": "model-access-backfill", "InvocationType": "Event",
             "Payload": ANY})
         result = backfill_handler(rt)({}, context)
         lambda_.assert_no_pending_responses()
-        assert result["continuation"]["token"] == "page-2"
-        assert result["continuedAsync"] is True and result["seen"] == 2
-        models.add_response("list_models", {"Models": summaries[2:]},
-                            {"MaxResults": 100, "NextToken": "page-2"})
-        resumed = Backfill(rt).run(continuation=result["continuation"])
-        models.assert_no_pending_responses()
-    assert resumed.continuation is None and resumed.seen == 2
-    assert len(world.granted(rt, "alice")) == 4
+    assert result["continuedAsync"] is True and result["seen"] == 2
+    assert len(world.granted(rt, "alice")) == 2 and world.granted(rt, "bob") == set()
+    writes = world.iam_writes()
+    resumed = backfill_handler(rt)({"continuation": result["continuation"]},
+                                   lambda_context("model-access-backfill"))
+    assert resumed["continuation"] is None and resumed["seen"] == 2
+    assert resumed["runTotals"]["Granted"] == 4
+    assert len(world.granted(rt, "bob")) == 2
+    assert world.iam_writes() - writes == 2, "bob: one create, one attach; alice untouched"
+
+
+def test_backfill_duplicate_slice_does_nothing(world: World) -> None:
+    """A retried or duplicated slice of a run another invocation holds (or finished) exits
+    without work: the chain never forks."""
+    world.role("alice")
+    world.model("a1", "alice")
+    rt = world.runtime()
+    first = backfill_handler(rt)({"continuation": {"runId": "r1"}},
+                                 lambda_context("model-access-backfill"))
+    assert first["granted"] == 1
+    again = backfill_handler(rt)({"continuation": {"runId": "r1"}},
+                                 lambda_context("model-access-backfill"))
+    assert again["skipped"] is True and again["seen"] == 0
 
 
 def test_deleted_between_describe_and_list_tags_counts_as_gone(world: World) -> None:

@@ -7,12 +7,11 @@ from hypothesis import strategies as st
 
 from model_access.access import profile_from_settings
 from model_access.arns import Scope
+from model_access.grants import RoleGrants, WrittenPolicy, document_hash
 from model_access.naming import PolicyName, parse_policy_name, policy_name
-from model_access.owner import RoleFacts
 from model_access.plan import OpKind, plan_role, role_share
 from model_access.policy import PolicyShape
 from model_access.settings import Settings
-from model_access.state import RoleState, ToolPolicy
 
 ROLE_NAMES = st.from_regex(r"[\w+=,.@-]{1,64}", fullmatch=True).filter(lambda s: s.isascii())
 SHAPE = PolicyShape(profile_from_settings(Settings()), Scope("aws", "us-east-1", "123456789012"))
@@ -42,16 +41,18 @@ def test_role_share_counts_foreign_policies() -> None:
     assert role_share(10, 0.8, 12) == 0
 
 
-def state(policies: dict[int, set[str]], attached: bool = True) -> RoleState:
-    role = RoleFacts("alice", "/", "arn:aws:iam::123456789012:role/alice")
-    tool = {i: ToolPolicy(policy_name(PREFIX, "alice", i), f"arn:{i}", i, attached, "v1",
-                          SHAPE.render(arns), frozenset(arns)) for i, arns in policies.items()}
-    return RoleState(role, 10, 0, tool)
+def grants(policies: dict[int, set[str]], attached: bool = True) -> RoleGrants:
+    """A role record whose tool wrote exactly what its slots render."""
+    written = {i: WrittenPolicy(i, policy_name(PREFIX, "alice", i), f"arn:{i}", f"ID{i}", "v1",
+                                document_hash(SHAPE.render(arns)), attached, ("v1",))
+               for i, arns in policies.items()}
+    return RoleGrants("alice", 1, {i: frozenset(a) for i, a in policies.items()}, written)
 
 
-def plan(current: RoleState, add: set[str], remove: set[str]):  # type: ignore[no-untyped-def]
-    return plan_role(current, add, remove, shape=SHAPE, budget=6048, share=0.8,
-                     name_prefix=PREFIX)
+def plan(current: RoleGrants, add: set[str], remove: set[str],  # type: ignore[no-untyped-def]
+         drift: dict[int, str] | None = None):
+    return plan_role(current, add, remove, shape=SHAPE, budget=6048, max_slots=8,
+                     name_prefix=PREFIX, drift=drift)
 
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model/"
@@ -59,28 +60,41 @@ ARN = "arn:aws:sagemaker:us-east-1:123456789012:model/"
 
 def test_plan_first_grant_creates_and_attaches() -> None:
     """A role's first model: one CreatePolicy and one AttachRolePolicy."""
-    result = plan(state({}), {ARN + "a"}, set())
+    result = plan(grants({}), {ARN + "a"}, set())
     assert [op.kind for op in result.ops] == [OpKind.CREATE, OpKind.ATTACH]
 
 
 def test_plan_same_state_is_a_no_op() -> None:
     """Granting what is already granted plans no write at all."""
-    assert plan(state({1: {ARN + "a"}}), {ARN + "a"}, set()).ops == ()
+    assert plan(grants({1: {ARN + "a"}}), {ARN + "a"}, set()).ops == ()
 
 
 def test_plan_last_removal_detaches_and_deletes() -> None:
     """A policy left empty is detached, then deleted."""
-    result = plan(state({1: {ARN + "a"}}), set(), {ARN + "a"})
+    result = plan(grants({1: {ARN + "a"}}), set(), {ARN + "a"})
     assert [op.kind for op in result.ops] == [OpKind.DETACH, OpKind.DELETE]
 
 
-def test_plan_repairs_detached_and_edited_policies() -> None:
-    """A detached tool policy is re-attached; a hand-edited one rewritten and reported."""
-    current = state({1: {ARN + "a"}}, attached=False)
-    edited = ToolPolicy(current.tool_policies[1].name, "arn:1", 1, False, "v2",
-                        {"Statement": [{"Resource": "*", "Action": "*"}, {"Resource": ARN + "a"}]},
-                        frozenset({ARN + "a"}))
-    current = RoleState(current.role, 10, 0, {1: edited})
-    result = plan(current, {ARN + "a"}, set())
+def test_plan_repairs_detached_and_drifted_policies() -> None:
+    """A detached tool policy is re-attached; one the sweep found tampered is rewritten."""
+    assert [op.kind for op in plan(grants({1: {ARN + "a"}}, attached=False), set(), set()).ops
+            ] == [OpKind.ATTACH]
+    result = plan(grants({1: {ARN + "a"}}), set(), set(), drift={1: "tampered: v3"})
     assert [op.kind for op in result.ops] == [OpKind.UPDATE, OpKind.ATTACH]
-    assert len(result.repairs) == 2
+    assert result.repairs == ("model-access-alice-01: tampered: v3",)
+
+
+def test_plan_rewrites_when_store_differs_from_what_was_written() -> None:
+    """The plan compares the store's slots with the hash of what the tool last wrote."""
+    current = grants({1: {ARN + "a"}})
+    stale = RoleGrants("alice", 1, {1: frozenset({ARN + "a", ARN + "b"})}, current.policies)
+    assert [op.kind for op in plan(stale, set(), set()).ops] == [OpKind.UPDATE]
+
+
+def test_plan_create_after_crash_is_planned_again() -> None:
+    """A create recorded as intended but never confirmed is planned as a create again."""
+    intended = WrittenPolicy(1, policy_name(PREFIX, "alice", 1), "arn:1", None,
+                             intended=("h",))
+    current = RoleGrants("alice", 1, {}, {1: intended})
+    result = plan(current, {ARN + "a"}, set())
+    assert [op.kind for op in result.ops] == [OpKind.CREATE, OpKind.ATTACH]

@@ -13,6 +13,15 @@ import boto3
 from botocore.config import Config
 
 from model_access.aws.calls import CallCounter
+from model_access.settings import (
+    IAM_CALL_MAX_SECONDS,
+    IAM_CONNECT_SECONDS,
+    IAM_READ_SECONDS,
+    IAM_RETRIES,
+    IAM_TOTAL_ATTEMPTS,
+)
+
+__all__ = ["IAM_CALL_MAX_SECONDS", "IAM_TOTAL_ATTEMPTS", "Clients"]
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -30,6 +39,13 @@ DEFAULT_CONFIG = Config(
     read_timeout=20,
     max_pool_connections=20,
 )
+IAM_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": IAM_RETRIES},
+    connect_timeout=IAM_CONNECT_SECONDS,
+    read_timeout=IAM_READ_SECONDS,
+    max_pool_connections=20,
+)
+"""IAM calls are capped in time so that one fits inside a lease (see IAM_CALL_MAX_SECONDS)."""
 
 
 class Clients:
@@ -57,11 +73,14 @@ class Clients:
             client = self._cache.get(service)
             if client is None:
                 session = self._session or boto3.Session()
+                config = self._config  # a caller's own config wins (tests, benchmarks)
+                if service == "iam" and config is DEFAULT_CONFIG:
+                    config = IAM_CONFIG
                 client = session.client(
                     service,  # type: ignore[call-overload]
                     region_name=self._region,
                     endpoint_url=self._endpoint_url,
-                    config=self._config,
+                    config=config,
                 )
                 self.counter.watch(client)
                 self._cache[service] = client

@@ -1,8 +1,8 @@
-"""IAM adapter: read a role's tool policies, and apply planned changes to them.
+"""IAM reads: role facts, the attached-policy quota, the tool policy inventory, documents.
 
-Only policies that are under the tool's path, carry a tool name *and* the `managed-by` tag
-are treated as ours; everything else attached to a role is counted against its quota and
-never touched.
+The engine plans from the grant store, never from these reads (IAM is eventually
+consistent); they size a role's capacity, find drift, and let people and tests observe IAM.
+Writes live in policy_writer.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
@@ -19,7 +20,7 @@ from model_access.arns import Scope
 from model_access.aws.translate import error_code, translated
 from model_access.naming import parse_policy_name, policy_arn
 from model_access.owner import RoleFacts
-from model_access.policy import model_arns_in, to_json
+from model_access.policy import model_arns_in
 from model_access.state import RoleState, ToolPolicy
 
 if TYPE_CHECKING:
@@ -29,18 +30,23 @@ MANAGED_BY_KEY: Final = "managed-by"
 MANAGED_BY_VALUE: Final = "model-access"
 ROLE_TAG_KEY: Final = "model-access:role"
 DEFAULT_ROLE_POLICY_QUOTA: Final = 10
-NO_SUCH_ENTITY_DELAYS: Final = (0.2, 0.5, 1.0, 2.0)
-"""Backoff for IAM's eventual consistency (a policy just created may not be attachable yet)."""
-
-T = TypeVar("T")
 
 
-class PolicyExistsError(Exception):
-    """CreatePolicy found the deterministic name taken (a leftover of a crash or a detach)."""
+@dataclass(frozen=True)
+class InventoryRow:
+    """One policy under the tool's path with a tool name, as ListPolicies shows it."""
+
+    name: str
+    arn: str
+    role_name: str
+    index: int
+    policy_id: str
+    default_version: str
+    attachments: int
 
 
 class IamGateway:
-    """The only code that talks to IAM."""
+    """IAM reads (the only IAM writer is PolicyWriter)."""
 
     def __init__(
         self,
@@ -138,116 +144,51 @@ class IamGateway:
         version = policy["DefaultVersionId"]
         with translated(f"GetPolicyVersion {name}"):
             raw = self._iam.get_policy_version(PolicyArn=arn, VersionId=version)
-        document = _decode_document(raw["PolicyVersion"].get("Document", {}))
+        document = decode_document(raw["PolicyVersion"].get("Document", {}))
         return ToolPolicy(name, arn, parsed.index, attached, version, document,
                           frozenset(model_arns_in(document)))
 
-    def list_tool_policies(self) -> Iterator[tuple[str, str, int]]:
-        """(name, arn, attachment count) of every policy under the tool's path."""
+    def list_tool_policies(self) -> Iterator[InventoryRow]:
+        """The one inventory: every policy under the tool's path with a tool name.
+
+        One ListPolicies page holds 100 policies with their default version and attachment
+        count, which is all the sweep needs to find drift against the grant store. Whether a
+        row is really the tool's is the store's to say (the policy id it recorded).
+        """
         with translated("ListPolicies"):
             pages = self._iam.get_paginator("list_policies")
             for page in pages.paginate(Scope="Local", PathPrefix=self._path):
                 for p in page["Policies"]:
-                    if parse_policy_name(self._prefix, p["PolicyName"]) is not None:
-                        yield p["PolicyName"], p["Arn"], int(p.get("AttachmentCount", 0))
+                    parsed = parse_policy_name(self._prefix, p["PolicyName"])
+                    if parsed is not None and p.get("Path") in (None, self._path):
+                        yield InventoryRow(p["PolicyName"], p["Arn"], parsed.role_name,
+                                           parsed.index, p.get("PolicyId", ""),
+                                           p.get("DefaultVersionId", ""),
+                                           int(p.get("AttachmentCount", 0)))
 
-    # --- writes -------------------------------------------------------------------------
+    def role_attachments(self, role_name: str) -> tuple[set[str], set[int]]:
+        """ARNs of every policy attached to the role, and slot numbers of look-alike names.
 
-    def create_policy(self, role_name: str, name: str, document: dict[str, Any]) -> str:
-        """Create one of our policies; PolicyExistsError when the name is taken."""
-        with translated(f"CreatePolicy {name}"):
+        Only used to size the role's capacity (attached-policy quota minus others' policies)
+        when a new tool policy must be opened; never as the base of the role's grants.
+        """
+        arns: set[str] = set()
+        lookalikes: set[int] = set()
+        with translated(f"ListAttachedRolePolicies {role_name}"):
             try:
-                result = self._iam.create_policy(
-                    PolicyName=name,
-                    Path=self._path,
-                    PolicyDocument=to_json(document),
-                    Description=f"model-access grants for role {role_name}"[:1000],
-                    Tags=[
-                        {"Key": MANAGED_BY_KEY, "Value": MANAGED_BY_VALUE},
-                        {"Key": ROLE_TAG_KEY, "Value": role_name},
-                    ],
-                )
-            except ClientError as exc:
-                if error_code(exc) == "EntityAlreadyExists":
-                    raise PolicyExistsError(name) from exc
-                raise
-        return result["Policy"]["Arn"]
-
-    def put_version(self, arn: str, document: dict[str, Any], keep_versions: int) -> None:
-        """Make `document` the default version, pruning the oldest so at most `keep` remain."""
-        with translated(f"ListPolicyVersions {arn}"):
-            versions = self._iam.list_policy_versions(PolicyArn=arn)["Versions"]
-        old = sorted(
-            (v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"]
-        )
-        excess = len(versions) + 1 - keep_versions
-        for version in old[: max(excess, 0)]:
-            self._delete_version(arn, version["VersionId"])
-        with translated(f"CreatePolicyVersion {arn}"):
-            self._iam.create_policy_version(
-                PolicyArn=arn, PolicyDocument=to_json(document), SetAsDefault=True
-            )
-
-    def attach(self, role_name: str, arn: str) -> None:
-        """AttachRolePolicy, retrying IAM's NoSuchEntity right after CreatePolicy."""
-        self._retry_no_such_entity(
-            f"AttachRolePolicy {role_name}",
-            lambda: self._iam.attach_role_policy(RoleName=role_name, PolicyArn=arn),
-        )
-
-    def detach(self, role_name: str, arn: str) -> None:
-        """DetachRolePolicy; already detached (or role gone) counts as done."""
-        with translated(f"DetachRolePolicy {role_name}"):
-            try:
-                self._iam.detach_role_policy(RoleName=role_name, PolicyArn=arn)
+                for page in self._iam.get_paginator("list_attached_role_policies").paginate(
+                        RoleName=role_name):
+                    for p in page["AttachedPolicies"]:
+                        arns.add(p["PolicyArn"])
+                        parsed = parse_policy_name(self._prefix, p["PolicyName"])
+                        if parsed and parsed.role_name.lower() == role_name.lower():
+                            lookalikes.add(parsed.index)
             except ClientError as exc:
                 if error_code(exc) != "NoSuchEntity":
                     raise
+        return arns, lookalikes
 
-    def delete_policy(self, arn: str) -> None:
-        """Delete one of our policies: detach leftovers, delete versions, then the policy."""
-        with translated(f"ListEntitiesForPolicy {arn}"):
-            try:
-                entities = self._iam.list_entities_for_policy(PolicyArn=arn)
-            except ClientError as exc:
-                if error_code(exc) == "NoSuchEntity":
-                    return
-                raise
-        for role in entities.get("PolicyRoles", []):
-            self.detach(role["RoleName"], arn)
-        with translated(f"ListPolicyVersions {arn}"):
-            versions = self._iam.list_policy_versions(PolicyArn=arn)["Versions"]
-        for version in versions:
-            if not version["IsDefaultVersion"]:
-                self._delete_version(arn, version["VersionId"])
-        with translated(f"DeletePolicy {arn}"):
-            try:
-                self._iam.delete_policy(PolicyArn=arn)
-            except ClientError as exc:
-                if error_code(exc) != "NoSuchEntity":
-                    raise
-
-    def _delete_version(self, arn: str, version_id: str) -> None:
-        with translated(f"DeletePolicyVersion {arn} {version_id}"):
-            try:
-                self._iam.delete_policy_version(PolicyArn=arn, VersionId=version_id)
-            except ClientError as exc:
-                if error_code(exc) != "NoSuchEntity":
-                    raise
-
-    def _retry_no_such_entity(self, what: str, call: Callable[[], T]) -> T:
-        for delay in (*NO_SUCH_ENTITY_DELAYS, None):
-            with translated(what):
-                try:
-                    return call()
-                except ClientError as exc:
-                    if error_code(exc) != "NoSuchEntity" or delay is None:
-                        raise
-            self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _decode_document(document: Any) -> dict[str, Any]:
+def decode_document(document: Any) -> dict[str, Any]:
     """IAM returns documents URL-encoded JSON text (boto3 decodes some, moto's need unquoting)."""
     if isinstance(document, dict):
         return document

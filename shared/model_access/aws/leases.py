@@ -4,6 +4,10 @@ A lease is a conditional PutItem that succeeds only when no unexpired lease exis
 expires on its own (`expires_at`, also the table's TTL attribute) so a worker that dies
 cannot wedge a role for longer than `lease_seconds`, which is set above the function
 timeout. Roles are taken in sorted order, which rules out deadlock between two batches.
+
+Fencing: before every IAM write the applier calls `ensure(role, seconds)`, which renews the
+lease (conditionally: only while it is still ours) unless it has at least that long left;
+the final commit carries `fence_checks` so nothing is recorded after the lease was lost.
 """
 
 from __future__ import annotations
@@ -11,20 +15,23 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
 from model_access.aws.translate import error_code, translated
+from model_access.errors import LeaseLostError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 LEASE_PREFIX: Final = "lease#role#"
+CLOCK_SKEW_SECONDS: Final = 2.0
+"""Allowance for clock differences between workers when judging our own lease."""
 
 
 class RoleLeases:
-    """Acquire and release role leases for one worker (one `owner` token)."""
+    """Acquire, renew and release role leases for one worker (one `owner` token)."""
 
     def __init__(
         self,
@@ -39,16 +46,16 @@ class RoleLeases:
         self._db = client
         self._table = table
         self._ttl = lease_seconds
-        self._wait = wait_seconds
+        self.wait_seconds = wait_seconds
         self._clock = clock
         self._sleep = sleep
         self.owner = uuid.uuid4().hex
         self._acquired_at: dict[str, float] = {}
 
-    def acquire(self, roles: Iterable[str]) -> set[str]:
-        """Take every lease we can within the wait budget; return the roles we now hold."""
+    def acquire(self, roles: Iterable[str], wait: float | None = None) -> frozenset[str]:
+        """Take every lease we can, waiting at most `wait` seconds in all; return those held."""
         held: set[str] = set()
-        deadline = self._clock() + self._wait
+        deadline = self._clock() + (self.wait_seconds if wait is None else max(wait, 0.0))
         for role in sorted({r.lower() for r in roles}):
             delay = 0.05
             while True:
@@ -59,12 +66,37 @@ class RoleLeases:
                     break
                 self._sleep(delay)
                 delay = min(delay * 2, 1.0)
-        return held
+        return frozenset(held)
+
+    def remaining(self, role: str) -> float:
+        """Seconds our lease on `role` surely has left (0 when not held)."""
+        taken = self._acquired_at.get(role.lower())
+        if taken is None:
+            return 0.0
+        return max(0.0, taken + self._ttl - CLOCK_SKEW_SECONDS - self._clock())
 
     def still_valid(self, role: str, margin: float = 5.0) -> bool:
-        """Whether our lease on `role` has comfortably not expired (checked before writes)."""
-        taken = self._acquired_at.get(role.lower())
-        return taken is not None and self._clock() < taken + self._ttl - margin
+        """Whether our lease on `role` has more than `margin` seconds left."""
+        return self.remaining(role) > margin
+
+    def ensure(self, role: str, seconds: float) -> None:
+        """Make sure the lease outlives the next `seconds` (renewing it), or LeaseLostError."""
+        if self.remaining(role) > seconds:
+            return
+        if role.lower() not in self._acquired_at or not self._renew(role.lower()):
+            self._acquired_at.pop(role.lower(), None)
+            raise LeaseLostError(f"lease on role {role} was lost before an IAM write")
+
+    def fence_checks(self, roles: Iterable[str]) -> list[dict[str, Any]]:
+        """Condition checks proving we still hold each lease, for a commit's transaction."""
+        now = str(int(self._clock()))
+        return [{
+            "TableName": self._table,
+            "Key": {"pk": {"S": LEASE_PREFIX + role}},
+            "ConditionExpression": "#o = :o AND expires_at >= :now",
+            "ExpressionAttributeNames": {"#o": "owner"},
+            "ExpressionAttributeValues": {":o": {"S": self.owner}, ":now": {"N": now}},
+        } for role in sorted({r.lower() for r in roles})]
 
     def release(self, roles: Iterable[str]) -> None:
         """Give leases back early; a lease someone else took over is left alone."""
@@ -84,8 +116,14 @@ class RoleLeases:
                         raise
 
     def _try(self, role: str) -> bool:
+        return self._put(role, "attribute_not_exists(pk) OR expires_at < :now OR #o = :o")
+
+    def _renew(self, role: str) -> bool:
+        return self._put(role, "#o = :o AND expires_at >= :now")
+
+    def _put(self, role: str, condition: str) -> bool:
         now = self._clock()
-        with translated(f"acquire lease {role}"):
+        with translated(f"lease {role}"):
             try:
                 self._db.put_item(
                     TableName=self._table,
@@ -94,7 +132,7 @@ class RoleLeases:
                         "owner": {"S": self.owner},
                         "expires_at": {"N": str(int(now + self._ttl))},
                     },
-                    ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR #o = :o",
+                    ConditionExpression=condition,
                     ExpressionAttributeNames={"#o": "owner"},
                     ExpressionAttributeValues={
                         ":now": {"N": str(int(now))},

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
@@ -138,6 +138,29 @@ class ModelReader:
             for m in page.get("Models", [])
         ]
         return rows, page.get("NextToken")
+
+    def tagged_models(self, tag_key: str) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
+        """(ARN, tags) of every model carrying `tag_key`, from the tag index, page by page.
+
+        This is how a sweep finds the models that matter without a call per model: in a
+        real account most models carry no owner tag and need nothing.
+        """
+        token = ""
+        while True:
+            with translated("GetResources (owner tag)"):
+                kwargs: dict[str, Any] = {
+                    "TagFilters": [{"Key": tag_key}],
+                    "ResourceTypeFilters": ["sagemaker:model"],
+                    "ResourcesPerPage": TAGGING_BATCH,
+                }
+                if token:
+                    kwargs["PaginationToken"] = token
+                page = self._tagging.get_resources(**kwargs)
+            for row in page.get("ResourceTagMappingList", []):
+                yield row["ResourceARN"], tuple((t["Key"], t["Value"]) for t in row.get("Tags", []))
+            token = page.get("PaginationToken", "")
+            if not token:
+                return
 
     def _tags_from_index(self, arns: Iterable[str]) -> dict[str, tuple[tuple[str, str], ...]]:
         unique: Sequence[str] = sorted(set(arns))

@@ -202,6 +202,20 @@ class GrantRecords:
                 out += [GrantRecord.from_item(i) for i in page.get("Items", [])]
         return out
 
+    def scan_held(self) -> Iterator[GrantRecord]:
+        """Every model record naming a role that may hold its grant (the sweep's to-do)."""
+        with translated("Scan held"):
+            pages = self._db.get_paginator("scan").paginate(
+                TableName=self._table,
+                FilterExpression="begins_with(pk, :p) AND "
+                                 "(attribute_exists(#r) OR attribute_exists(pending))",
+                ExpressionAttributeNames={"#r": "role"},
+                ExpressionAttributeValues={":p": {"S": "model#"}},
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield GrantRecord.from_item(item)
+
     def scan(self) -> Iterator[GrantRecord]:
         """Every model record (leases skipped), page by page."""
         with translated("Scan"):

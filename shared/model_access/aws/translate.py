@@ -35,6 +35,8 @@ TRANSIENT_CODES: Final = frozenset(
         "InternalServerError",
         "ServiceFailure",
         "TransactionInProgressException",
+        "ConcurrentModification",
+        "ConcurrentModificationException",
     }
 )
 

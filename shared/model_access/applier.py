@@ -1,0 +1,290 @@
+"""Apply one role group: under its leases, re-check, record intent, write IAM, commit.
+
+The decision phase (reconcile.py) has decided every model of the batch from a truth read
+before any lease was taken. Here, with the group's leases held:
+1. re-read the group's model and role records consistently (the grant store is the truth);
+2. re-read from SageMaker itself every model whose holder would change, when its truth came
+   from the eventually consistent tag index or its record changed after the truth was read;
+3. plan each role from its record (pure), record intent (pending roles, policies about to
+   be created), apply the plans to IAM with the lease checked before every write, and
+   commit model and role records in one transaction fenced by the leases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING
+
+from model_access.arns import ModelKey
+from model_access.aws.records import GrantRecord
+from model_access.batch import Group, arns_by_key, holder_changes, role_changes, roles_touched
+from model_access.decide import protect_owner_change
+from model_access.errors import (
+    AccountPolicyQuotaError,
+    ConcurrentUpdateError,
+    LeaseBusyError,
+    ModelAccessError,
+)
+from model_access.grants import RoleGrants, WrittenPolicy
+from model_access.inventory import recreate_slots
+from model_access.outcomes import Outcome
+from model_access.plan import RolePlan, plan_role, role_share
+from model_access.role_writes import apply_role_plan
+from model_access.summary import revoked_by_key, summarize
+
+if TYPE_CHECKING:
+    from model_access.reconcile import Work
+
+RECORD_SKEW_SECONDS = 2.0
+"""A record written this close to (or after) our truth read may reflect a newer truth."""
+INTENDED_KEPT = 5
+
+
+@dataclass
+class GroupApplier:
+    """One group's apply; `held` are the lower-cased roles whose leases we hold."""
+
+    work: Work
+    group: Group
+    held: frozenset[str]
+    dry_run: bool = False
+    grants: dict[str, RoleGrants] = field(default_factory=dict)
+    """Each role's record as it will be committed (desired slots, what was written)."""
+    stored: dict[str, RoleGrants] = field(default_factory=dict)
+    """Each role's record as the store holds it now."""
+    plans: dict[str, RolePlan] = field(default_factory=dict)
+    adds: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+
+    def run(self) -> None:
+        w = self.work
+        keys = [k for k in self.group.keys if k not in w.done]
+        try:
+            records, self.grants = w.rc.store.read(keys, self.held)
+        except ModelAccessError as exc:
+            w.fail(keys, exc)
+            return
+        self.stored = dict(self.grants)
+        w.records.update(records)
+        keys = self.recheck(self.leased(keys))
+        for key in keys:
+            record = w.records[key]
+            w.decisions[key] = protect_owner_change(
+                w.decisions[key], record.role, record.model_created, w.hints[key], w.settings)
+        keys = self.leased(keys)  # protection may keep a grant with a role we do not hold
+        self.plan_all(keys)
+        if self.dry_run:
+            self.finish(keys, commit=False)
+            return
+        keys = self.write_intents(keys)
+        failed = self.apply_all(keys)
+        self.finish([k for k in keys if k not in failed], commit=True)
+
+    # --- checks ------------------------------------------------------------------------
+
+    def leased(self, keys: Iterable[ModelKey]) -> list[ModelKey]:
+        """Keep the models whose every role is leased; the rest go back to the queue."""
+        w, kept = self.work, []
+        for key in keys:
+            busy = sorted(r for r in roles_touched(w.decisions[key], w.records[key])
+                          if r.lower() not in self.held)
+            if busy and not self.dry_run:
+                w.fail([key], LeaseBusyError(f"role(s) {busy} leased by another worker"),
+                       retry_delay=w.busy_delay())
+            else:
+                kept.append(key)
+        return kept
+
+    def recheck(self, keys: list[ModelKey]) -> list[ModelKey]:
+        """Re-read the truth of models whose holder would change, where it may be stale."""
+        w = self.work
+        for key in keys:
+            if not holder_changes(w.decisions[key], w.records[key]) or not self.stale(key):
+                continue
+            truth = w.truths.get(key)
+            name = (truth.name if truth and truth.name else None) or w.hints[key][0].model_name
+            try:
+                w.reread(key, name)
+            except ModelAccessError as exc:
+                w.fail([key], exc)
+        return [k for k in keys if k not in w.done]
+
+    def stale(self, key: ModelKey) -> bool:
+        w = self.work
+        truth = w.truths.get(key)
+        if truth is None or truth.from_index:
+            return True
+        updated = _timestamp(w.records[key].updated_at)
+        return updated is not None and updated >= w.truth_at[key] - RECORD_SKEW_SECONDS
+
+    # --- planning ------------------------------------------------------------------------
+
+    def plan_all(self, keys: list[ModelKey]) -> None:
+        w = self.work
+        touching: dict[str, list[ModelKey]] = {role: [] for role in self.held}
+        names: dict[str, str] = {}
+        for key in keys:
+            for role in roles_touched(w.decisions[key], w.records[key]):
+                touching.setdefault(role.lower(), []).append(key)
+                names.setdefault(role.lower(), role)
+        for role in sorted(self.held):
+            grants = self.grants.get(role) or RoleGrants(names.get(role, role))
+            facts = w.role_facts(names.get(role, grants.role_name))
+            if facts is not None and grants.role_name != facts.name and grants.version == 0:
+                grants = replace(grants, role_name=facts.name)
+            held = arns_by_key(grants.arns)
+            add, remove = role_changes(role, touching.get(role, ()), w.decisions, held)
+            if facts is None:  # the role is gone: nothing may stay granted to its name
+                add, remove = set(), set(grants.arns)
+            self.grants[role] = grants
+            self.adds[role] = (add, remove) if facts is not None else (set(), set())
+            self.plans[role] = self.plan_one(role, grants, add, remove, facts is not None)
+
+    def plan_one(self, role: str, grants: RoleGrants, add: set[str], remove: set[str],
+                 exists: bool) -> RolePlan:
+        """Plan without opening a policy; only when that leaves ARNs unplaced, size the role."""
+        w = self.work
+        s = w.settings
+        drift = w.drift.get(role) or {}
+        if forget := recreate_slots(drift) & {i for i, p in grants.policies.items() if p.created}:
+            # IAM lost the policy, or the name now belongs to someone else: create it anew
+            # (a taken name then moves the slot's ARNs to the next free name).
+            grants = replace(grants, policies={i: p for i, p in grants.policies.items()
+                                               if i not in forget})
+            self.grants[role] = grants
+        common = partial(plan_role, shape=w.rc.shape, budget=s.policy_size_budget,
+                         name_prefix=s.policy_name_prefix, drift=drift)
+        existing = len(set(grants.slots) | set(grants.policies))
+        plan = common(grants, add, remove, max_slots=existing if exists else 0)
+        if not plan.unplaced or not exists:
+            return plan
+        attached, lookalikes = w.rc.iam.role_attachments(grants.role_name)
+        ours = {p.arn for p in grants.policies.values() if p.created}
+        foreign = len(attached - ours)
+        taken = lookalikes - {i for i, p in grants.policies.items() if p.created}
+        if taken - grants.reserved:
+            grants = grants.with_reserved(taken)
+            self.grants[role] = grants
+        quota = w.rc.iam.attached_policy_quota()
+        return common(grants, add, remove, quota=quota, foreign_attached=foreign,
+                      max_slots=role_share(quota, s.role_policy_share, foreign))
+
+    # --- writes --------------------------------------------------------------------------
+
+    def write_intents(self, keys: list[ModelKey]) -> list[ModelKey]:
+        """Before IAM: name every new holder in its model record, and every policy about to
+        be created in its role record, so that a crash leaves nothing nobody knows about."""
+        w = self.work
+        intents: list[GrantRecord] = []
+        for key in keys:
+            decision, record = w.decisions[key], w.records[key]
+            role = decision.desired_role
+            if role and role.lower() not in {h.lower() for h in record.holders}:
+                intents.append(record.advanced(
+                    pending=record.pending | {role},
+                    model_arn=decision.model_arn or record.model_arn, updated_at=w.now()))
+        roles: list[RoleGrants] = []
+        for role, plan in self.plans.items():
+            creating = {op.index: op for op in plan.ops if op.kind == "create"}
+            if not creating:
+                continue
+            grants = self.grants[role]
+            policies = dict(grants.policies)
+            for index, op in creating.items():
+                old = policies.get(index)
+                intended = (*(old.intended if old else ()), op.document_hash or "")
+                policies[index] = WrittenPolicy(index, op.name, w.rc.iam.policy_arn(op.name),
+                                                None, intended=intended[-INTENDED_KEPT:])
+            self.grants[role] = replace(grants, policies=policies, version=grants.version + 1,
+                                        updated_at=w.now())
+            roles.append(self.grants[role])
+        if not intents and not roles:
+            return keys
+        try:
+            conflicts = w.rc.store.commit(intents, roles, w.rc.leases.fence_checks(self.held))
+        except ModelAccessError as exc:
+            w.fail(keys, exc)
+            return []
+        for record in intents:
+            if record.key not in conflicts:
+                w.records[record.key] = record
+        self.stored.update({g.key: g for g in roles})
+        if conflicts:
+            w.fail(conflicts, ConcurrentUpdateError("grant record changed concurrently"))
+            keys = [k for k in keys if k not in conflicts]
+            self.plan_all(keys)  # the conflicting models' changes leave the plans
+        return keys
+
+    def apply_all(self, keys: list[ModelKey]) -> set[ModelKey]:
+        """Apply each role's plan (revocations first); return the models left unfinished."""
+        w = self.work
+        failed: set[ModelKey] = set()
+        order = sorted(self.plans.items(), key=lambda kv: (bool(kv[1].added), kv[0]))
+        for role, plan in order:
+            add, remove = self.adds[role]
+            outcome = apply_role_plan(
+                w, self.grants[role], plan,
+                replan=lambda grants, r=role, a=add, d=remove: self.plan_one(  # type: ignore[misc]
+                    r, grants, a, d, True))
+            self.grants[role], self.plans[role] = outcome.grants, outcome.plan
+            if outcome.error is None:
+                continue
+            held = arns_by_key(a for arns in outcome.plan.slots.values() for a in arns)
+            missed = [k for k in keys if k not in w.done and not _achieved(w, k, role, held)]
+            if isinstance(outcome.error, AccountPolicyQuotaError):
+                for key in missed:
+                    w.finish(key, Outcome.ACCOUNT_POLICY_QUOTA, str(outcome.error))
+                continue
+            w.fail(missed, outcome.error)
+            failed |= set(missed)
+        return failed
+
+    def finish(self, keys: list[ModelKey], *, commit: bool) -> None:
+        """Name each model's outcome; commit its record and the role records together."""
+        w = self.work
+        w.report.role_plans.update({p.role.lower(): p for p in self.plans.values()})
+        for plan in self.plans.values():
+            w.report.repairs += [(plan.role, repair) for repair in plan.repairs]
+        revoked = revoked_by_key(self.plans.values())
+        for key in keys:
+            if key not in w.done:
+                w.done[key] = summarize(key, w.decisions[key], w.records[key], self.plans,
+                                        revoked.get(key, ()), w.settings, w.hints[key])
+        if not commit:
+            return
+        finals = [r for key in keys if (r := w.final_record(key)) is not None]
+        roles = [g for role, g in self.grants.items() if _changed(g, self.stored.get(role))]
+        roles = [replace(g, version=g.version + 1, updated_at=w.now()) for g in roles]
+        try:
+            conflicts = w.rc.store.commit(finals, roles, w.rc.leases.fence_checks(self.held))
+        except ModelAccessError as exc:
+            w.unfinish([r.key for r in finals], exc)
+            return
+        w.unfinish(conflicts, ConcurrentUpdateError("grant record changed concurrently"))
+
+
+def _achieved(w: Work, key: ModelKey, role: str, held: Mapping[ModelKey, set[str]]) -> bool:
+    """Whether the role's applied slots give this model what its decision asks."""
+    decision = w.decisions[key]
+    if (decision.desired_role or "").lower() == role and decision.model_arn:
+        return held.get(key, set()) == {decision.model_arn}
+    return not held.get(key)
+
+
+def _changed(grants: RoleGrants, before: RoleGrants | None) -> bool:
+    if before is None:
+        return not grants.empty
+    return (grants.slots, grants.policies, grants.reserved, grants.role_name) != (
+        before.slots, before.policies, before.reserved, before.role_name)
+
+
+def _timestamp(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
