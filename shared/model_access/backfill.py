@@ -20,9 +20,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from model_access.arns import ModelKey, parse_model_arn
+from model_access.aws.iam import decode_document
 from model_access.aws.models import ModelTruth
 from model_access.aws.sweep_state import SweepState, SweepStates
 from model_access.events import ModelHint, Trigger
+from model_access.grants import document_hash
 from model_access.inventory import PolicyFinding, compare, drift_by_role
 from model_access.outcomes import Kind, Outcome
 from model_access.owner import OwnerRef, parse_owner
@@ -202,7 +204,11 @@ def collect(rt: Runtime, run_id: str, listed: Callable[[int], None] = lambda _n:
         answer = rt.clients.iam.list_policy_versions(PolicyArn=arn)
         return [v["VersionId"] for v in answer["Versions"]]
 
-    findings = compare(rows, roles, versions)
+    def hash_of(arn: str, version: str) -> str:
+        answer = rt.clients.iam.get_policy_version(PolicyArn=arn, VersionId=version)
+        return document_hash(decode_document(answer["PolicyVersion"].get("Document", {})))
+
+    findings = compare(rows, roles, versions, hash_of)
     holders: dict[ModelKey, set[str]] = {}
     arn_of: dict[ModelKey, str] = {}
     for record in rt.records.scan_held():
