@@ -43,6 +43,10 @@ class ApiCall:
     error_message: str | None = None
 
 
+Forward = Callable[[str, Mapping[str, Any]], tuple[int, dict[str, Any]]]
+"""Run another SageMaker call on moto (never recorded); its status and JSON answer."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A guard's answer instead of moto's: an AWS-style JSON error."""
@@ -56,7 +60,7 @@ class Guard(Protocol):
     """Plays SageMaker where moto is lenient; runs before moto sees the request."""
 
     def __call__(self, operation: str, request: Mapping[str, Any],
-                 forward: Callable[[str, Mapping[str, Any]], int]) -> Refusal | None: ...
+                 forward: Forward) -> Refusal | None: ...
 
 
 Listener = Callable[[ApiCall], None]
@@ -98,11 +102,12 @@ class SageMakerTap:
 
     def _guard(self, operation: str, request: Mapping[str, Any],
                environ: dict[str, Any]) -> Refusal | None:
-        def forward(other: str, body: Mapping[str, Any]) -> int:
+        def forward(other: str, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
             """Run another SageMaker call on moto as part of this one (never recorded)."""
             inner = dict(environ, HTTP_X_AMZ_TARGET=SAGEMAKER_TARGET_PREFIX + other)
             _set_body(inner, json.dumps(body).encode())
-            return int(self._call(inner)[0].split()[0])  # straight to moto: not tapped
+            status, _, answer = self._call(inner)  # straight to moto: not tapped
+            return int(status.split(maxsplit=1)[0]), _json_object(answer)
 
         for guard in self.guards:
             refusal = guard(operation, request, forward)

@@ -8,9 +8,11 @@ The same machinery as `local serve` (`local_run.py`), driven step by step:
    stand-in puts each call's CloudTrail event on the bus, EventBridge's rule routes it into
    the queue, and a local poller feeds the real provisioner handler in batches, as the
    Lambda event source mapping would;
+   SageMaker's own "Model State Change" events (creates, deletes) take the same road;
 3. lifecycle: delete a model (revoked), re-tag one to another owner (moved);
-4. trail logging stopped: a model created then has no event; the real backfill finds it;
-5. print roles, grants, refusals and IAM calls; exit 0 only if every expected outcome happened.
+4. trail logging stopped: a model is granted from SageMaker's own event alone;
+5. events lost entirely: a model created then has no event; the real backfill finds it;
+6. print roles, grants, refusals and IAM calls; exit 0 only if every expected outcome happened.
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ from model_access.policy import to_json
 from model_access.runtime import build_runtime
 from model_access.settings import Env, Settings
 from model_access_cli.api_tap import ApiCall, SageMakerTap
+from model_access_cli.bus_event import BusEvent
 from model_access_cli.lambdas import LocalInvoker, MetricTally, load_function
 from model_access_cli.local_stack import local_up
 from model_access_cli.poller import LocalContext, LocalPoller
 from model_access_cli.sagemaker_guards import SAGEMAKER_GUARDS
 from model_access_cli.server import moto_server, use_dummy_credentials
 from model_access_cli.table import render
-from model_access_cli.trail import BusEvent, TrailStandIn
+from model_access_cli.trail import TrailStandIn
 
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
@@ -49,6 +52,7 @@ PIPELINE_ROLE: Final = "ml-pipeline"
 ELIGIBLE_TAG: Final = ("model-access:eligible", "true")
 """Roles opt in with this tag (the default once eligibility is opt-in); harmless before."""
 TRAIL_DELAY: Final = 0.2
+NATIVE_DELAY: Final = 0.1
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ class Demo:
         self.settings = Settings.from_mapping(os.environ)
         self.stack = local_up(self.clients, self.settings)
         self.bus_events: list[str] = []
-        self.trail = TrailStandIn(url, delay=TRAIL_DELAY, on_delivered=self._delivered).start()
+        self.trail = TrailStandIn(url, delay=TRAIL_DELAY, native_delay=NATIVE_DELAY,
+                                  on_delivered=self._delivered).start()
         tap.listeners.append(self.trail)
         # The observer reads IAM and the record through the same adapters as the functions.
         self.observer = build_runtime(
@@ -79,6 +84,7 @@ class Demo:
         self.poller = LocalPoller(self.clients.sqs, self.stack.queue_url, self.stack.queue_arn,
                                   self.provisioner, account=ACCOUNT)
         self.arns: dict[str, str] = {}
+        self.native_grant: GrantRecord | None = None
         self.role(PIPELINE_ROLE, "/teams/")
         self.pipeline = self._session_of(f"arn:aws:iam::{ACCOUNT}:role/teams/{PIPELINE_ROLE}",
                                          url)
@@ -130,7 +136,8 @@ class Demo:
 
     def run(self) -> bool:
         self.say(f"1. local stack: table {self.stack.table}, queue {self.stack.queue_url}, "
-                 f"rule {self.stack.rule}; CloudTrail stand-in on (delay {TRAIL_DELAY:g} s)")
+                 f"rules {', '.join(self.stack.rules)}; CloudTrail stand-in on (delay "
+                 f"{TRAIL_DELAY:g} s), SageMaker's own events (delay {NATIVE_DELAY:g} s)")
         self.role("data-scientist")
         self.role("ml-platform", "/teams/")
         self.role("analyst")
@@ -158,11 +165,20 @@ class Demo:
         self.pipeline.sagemaker.add_tags(ResourceArn=self.arns["Churn-Predictor"], Tags=[
             {"Key": self.settings.owner_tag_key, "Value": "ml-platform"}])
         self.drain()
-        self.say("4. trail logging stopped: late-model's CreateModel is never recorded; "
-                 "then the backfill runs")
+        self.say("4. trail logging stopped: native-model is granted from SageMaker's own "
+                 "event alone")
         self.trail.stop_logging()
-        self.model("late-model", "analyst")
+        self.model("native-model", "data-scientist")
+        self.drain()
+        self.native_grant = self.record("native-model")
+        self.say(f"   native-model: {self.native_grant.outcome} to {self.native_grant.role}, "
+                 f"trigger {self.native_grant.trigger}")
         self.trail.start_logging()
+        self.say("5. events lost entirely: late-model's CreateModel reaches no bus; "
+                 "then the backfill runs")
+        self.trail.lose_events()
+        self.model("late-model", "analyst")
+        self.trail.lose_events(False)
         context = LocalContext("model-access-backfill",
                                f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:model-access-backfill")
         summary = self.backfill({"dryRun": False}, context)
@@ -213,7 +229,8 @@ class Demo:
                         title="Refused (final, counted, never retried)"))
         history = [(name, " -> ".join(f"{h['outcome']}({h['role']})" for h in
                                       self.record(name).history))
-                   for name in ("Churn-Predictor", "demand-forecast-00", "late-model")]
+                   for name in ("Churn-Predictor", "demand-forecast-00", "native-model",
+                                "late-model")]
         self.say("")
         self.say(render(("model", "history in the grant record"), history,
                         title="Lifecycle"))
@@ -252,6 +269,10 @@ class Demo:
             Expectation("analyst's models fit in at most two tool policies, each <= 6,144",
                         lambda: 1 <= len(analyst_policies) <= 2
                         and all(size <= 6144 for _, _, size in analyst_policies)),
+            Expectation("native-model granted from SageMaker's own event alone (trail off)",
+                        lambda: self.arns["native-model"] in self.granted("data-scientist")
+                        and self.native_grant is not None
+                        and self.native_grant.trigger == "ModelStateChange"),
             Expectation("deleted demand-forecast-00 is revoked everywhere",
                         lambda: self.arns["demand-forecast-00"] not in self.granted("analyst")),
             Expectation("the provisioner's own role got nothing",

@@ -25,14 +25,16 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from model_access.aws.clients import Clients
+from model_access.patterns import TriggerMode
 from model_access.settings import Settings
 from model_access_cli.api_tap import ApiCall, SageMakerTap
+from model_access_cli.bus_event import BusEvent
 from model_access_cli.lambdas import LocalInvoker, MetricTally, load_function
 from model_access_cli.local_stack import LocalStack, local_up
 from model_access_cli.poller import LocalContext, LocalPoller
 from model_access_cli.sagemaker_guards import SAGEMAKER_GUARDS
 from model_access_cli.server import moto_server, use_dummy_credentials
-from model_access_cli.trail import DEFAULT_DELAY_SECONDS, BusEvent, TrailStandIn
+from model_access_cli.trail import DEFAULT_DELAY_SECONDS, TrailStandIn
 
 ACCOUNT = "123456789012"
 CONSUMER_VISIBILITY_SECONDS = 10
@@ -50,6 +52,7 @@ class ServeOptions:
     consumer: bool = True
     sweep_every: float | None = None
     verbose: bool = False
+    trigger: TriggerMode = TriggerMode.BOTH
 
 
 class Terminal:
@@ -96,7 +99,7 @@ def record_line(line: Mapping[str, Any]) -> str | None:
                                                    or []]
     shown = " ".join(roles) or str(line.get("owner") or line.get("role") or "-")
     trigger = line.get("trigger") or "-"
-    return f"{outcome:<17} {model:<30} {shown:<28} {trigger:<11} {line.get('message', '')}"
+    return f"{outcome:<17} {model:<30} {shown:<28} {trigger:<16} {line.get('message', '')}"
 
 
 class LocalServe:
@@ -107,12 +110,15 @@ class LocalServe:
         self.url, self.options, self.terminal = url, options, terminal
         self.clients = Clients(region=options.region, endpoint_url=url)
         self.stack: LocalStack = local_up(
-            self.clients, Settings.from_mapping(dict(os.environ, AWS_REGION=options.region)))
+            self.clients, Settings.from_mapping(dict(os.environ, AWS_REGION=options.region)),
+            options.trigger)
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.trail: TrailStandIn | None = None
         if options.trail:
+            # SageMaker sends its own events in every mode; a trail exists unless `native`.
             self.trail = TrailStandIn(url, delay=options.trail_delay,
+                                      cloudtrail=options.trigger.uses_cloudtrail,
                                       on_delivered=terminal.bus).start()
             tap.listeners.append(self.trail)
         lock, tally = threading.Lock(), MetricTally()
@@ -173,14 +179,16 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout,
 
 def _banner(local: LocalServe, out: TextIO) -> None:
     options, stack = local.options, local.stack
-    parts = [f"trail stand-in (delay {options.trail_delay:g} s)" if options.trail
-             else "no trail (--no-trail)",
+    trail = (f"trail stand-in (delay {options.trail_delay:g} s) and SageMaker's own events"
+             if options.trigger.uses_cloudtrail else "SageMaker's own events (no trail)")
+    parts = [f"trigger {options.trigger}", trail if options.trail
+             else "no trail, no SageMaker events (--no-trail)",
              "event source mapping -> provisioner" if options.consumer
              else "no consumer (--no-consumer)",
              f"drift sweep every {options.sweep_every:g} s" if options.sweep_every
              else "no sweep (--sweep-every SECONDS)"]
-    print(f"moto server on {local.url} with table {stack.table}, queue {stack.queue_url}",
-          file=out)
+    print(f"moto server on {local.url} with table {stack.table}, queue {stack.queue_url}, "
+          f"rules {', '.join(stack.rules)}", file=out)
     print("  " + "; ".join(parts), file=out)
     print(f"  export AWS_ENDPOINT_URL={local.url}   # then use the AWS CLI, boto3, your "
           "pipeline ...", file=out)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from model_access.errors import ModelAccessError
+from model_access.patterns import TriggerMode
 from model_access_cli.trail import DEFAULT_DELAY_SECONDS as DEFAULT_TRAIL_DELAY
 
 DESCRIPTION = """\
@@ -62,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-consumer", action="store_true",
                        help="no event source mapping: events stay in the queue")
     serve.add_argument("--verbose", action="store_true", help="show the handlers' JSON logs")
+    for command in (up, serve):
+        command.add_argument(
+            "--trigger", choices=[m.value for m in TriggerMode], default=TriggerMode.BOTH.value,
+            help="which SageMaker events feed the queue, as the stack setting `trigger`: "
+                 "cloudtrail (API calls a trail records), native (SageMaker's own model "
+                 "state changes, no trail) or both (default)")
 
     demo = commands.add_parser(
         "demo", help="run the whole flow on a private moto server and check the outcomes",

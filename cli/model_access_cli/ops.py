@@ -16,6 +16,7 @@ from model_access.arns import parse_model_arn
 from model_access.aws.clients import Clients
 from model_access.backfill import Backfill, BackfillResult
 from model_access.errors import ModelAccessError
+from model_access.patterns import TriggerMode
 from model_access.runtime import Runtime, build_runtime
 from model_access.settings import Settings
 from model_access.uninstall import uninstall
@@ -84,7 +85,8 @@ def local_serve_command(args: argparse.Namespace) -> int:
     return serve(ServeOptions(
         port=args.port, region=args.region, trail=not args.no_trail,
         trail_delay=args.trail_delay, consumer=not args.no_consumer,
-        sweep_every=args.sweep_every, verbose=args.verbose))
+        sweep_every=args.sweep_every, verbose=args.verbose,
+        trigger=TriggerMode(args.trigger)))
 
 
 def local_up_command(args: argparse.Namespace) -> int:
@@ -96,10 +98,12 @@ def local_up_command(args: argparse.Namespace) -> int:
     if not os.environ.get("AWS_ACCESS_KEY_ID"):
         use_dummy_credentials(region)
     stack = local_up(Clients(region=region, endpoint_url=args.endpoint_url),
-                     Settings.from_mapping(dict(os.environ, AWS_REGION=region)))
+                     Settings.from_mapping(dict(os.environ, AWS_REGION=region)),
+                     TriggerMode(args.trigger))
     print(render(("resource", "name / address"), [
         ("table", stack.table), ("queue", stack.queue_url), ("dead-letter queue", stack.dlq_url),
-        ("EventBridge rule", stack.rule)], title=f"local stack on {args.endpoint_url}"))
+        *(("EventBridge rule", rule) for rule in stack.rules)],
+        title=f"local stack on {args.endpoint_url}"))
     return 0
 
 

@@ -11,16 +11,15 @@ the AWS answer, so a failed call also reaches the trail stand-in with its `error
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any, Final
 
 import botocore.session
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from model_access_cli.api_tap import Refusal
+from model_access_cli.api_tap import Forward, Refusal
 
-Forward = Callable[[str, Mapping[str, Any]], int]
 VALIDATION: Final = "ValidationException"
 
 
@@ -123,7 +122,7 @@ def refuse_existing_model(operation: str, request: Mapping[str, Any],
     name = request.get("ModelName")
     if operation != "CreateModel" or not isinstance(name, str):
         return None
-    if forward("DescribeModel", {"ModelName": name}) == 200:
+    if forward("DescribeModel", {"ModelName": name})[0] == 200:
         return Refusal(VALIDATION, f'Cannot create already existing model "{name}".')
     return None
 

@@ -1,5 +1,8 @@
 """The CloudTrail stand-in: SageMaker calls made against the local server become events.
 
+It also plays SageMaker's own "SageMaker Model State Change" events (`native_events.py`),
+which AWS sends with or without a trail, sooner (`native_delay`).
+
 On AWS a trail records each API call, and EventBridge receives it on the account's default
 bus as an "AWS API Call via CloudTrail" event, minutes later, failed calls included. Here
 `api_tap.SageMakerTap` hands every SageMaker call to `TrailStandIn`, which keeps those the
@@ -15,13 +18,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import queue
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
 
@@ -34,24 +35,12 @@ from model_access.events import CLOUDTRAIL_DETAIL_TYPE, SAGEMAKER_SOURCE
 from model_access.patterns import sagemaker_model_calls_pattern
 from model_access_cli import cloudtrail
 from model_access_cli.api_tap import ApiCall
+from model_access_cli.bus_event import BusEvent
 from model_access_cli.caller_identity import PLACEHOLDER_SECRET, CallerIdentities
+from model_access_cli.native_events import OBSERVED, NativeEvents
 
 DEFAULT_DELAY_SECONDS: Final = 3.0
-
-
-@dataclass(frozen=True)
-class BusEvent:
-    """One event the stand-in puts on the default bus (a PutEvents entry, and for whom)."""
-
-    source: str
-    detail_type: str
-    detail: Mapping[str, Any]
-    resources: tuple[str, ...] = ()
-    label: str = ""
-
-    def entry(self) -> dict[str, Any]:
-        return {"Source": self.source, "DetailType": self.detail_type,
-                "Detail": json.dumps(self.detail), "Resources": list(self.resources)}
+NATIVE_DELAY_SECONDS: Final = 0.5
 
 
 def watched_event_names() -> frozenset[str]:
@@ -107,41 +96,47 @@ def cloudtrail_events(call: ApiCall, user_identity: Mapping[str, Any]) -> list[B
                      cloudtrail_detail(call, user_identity), label=label)]
 
 
-Recorder = Callable[[ApiCall, Mapping[str, Any]], list[BusEvent]]
-
-
 class TrailStandIn:
-    """A listener for `SageMakerTap`: records watched calls, delivers them after `delay`."""
+    """A listener for `SageMakerTap`: records watched calls, delivers them after a delay.
+
+    `cloudtrail=False` is an account with no trail (the stack's `native` trigger);
+    `native=False` leaves SageMaker's own events out.
+    """
 
     def __init__(self, endpoint_url: str, *, delay: float = DEFAULT_DELAY_SECONDS,
-                 event_names: frozenset[str] | None = None,
-                 recorders: tuple[Recorder, ...] = (cloudtrail_events,),
+                 native_delay: float = NATIVE_DELAY_SECONDS, cloudtrail: bool = True,
+                 native: bool = True,
                  on_delivered: Callable[[BusEvent, ApiCall], None] | None = None) -> None:
         self.endpoint_url = endpoint_url
-        self.delay = delay
-        self.event_names = watched_event_names() if event_names is None else event_names
-        self.recorders = recorders
+        self.delay, self.native_delay = delay, native_delay
+        self.cloudtrail, self.native = cloudtrail, native
+        self.event_names = watched_event_names()
+        self.native_events = NativeEvents()
         self.on_delivered = on_delivered
         self.identities = CallerIdentities(endpoint_url)
         self.delivered = 0
-        self._intake: queue.Queue[ApiCall | None] = queue.Queue()
+        self._intake: queue.Queue[tuple[ApiCall, bool, bool] | None] = queue.Queue()
         self._due: list[tuple[float, int, BusEvent, ApiCall]] = []
         self._order = itertools.count()
         self._busy = 0
         self._idle = threading.Condition()
         self._recording = threading.Event()
         self._recording.set()
+        self._sending = threading.Event()
+        self._sending.set()
         self._thread = threading.Thread(target=self._run, name="trail-stand-in", daemon=True)
         self._buses: dict[tuple[str, str], Any] = {}
 
     # --- the listener (runs on the server's request thread: only enqueue) ---------------
 
     def __call__(self, call: ApiCall) -> None:
-        if call.operation not in self.event_names or not self._recording.is_set():
+        if call.operation not in self.event_names | OBSERVED:
             return
+        sending = self._sending.is_set()
         with self._idle:
             self._busy += 1
-        self._intake.put(call)
+        self._intake.put((call, sending and self.cloudtrail and self._recording.is_set(),
+                          sending and self.native))
 
     # --- control --------------------------------------------------------------------------
 
@@ -155,11 +150,19 @@ class TrailStandIn:
         self._thread.join(timeout=10)
 
     def stop_logging(self) -> None:
-        """Like `cloudtrail stop-logging`: calls from now on are never recorded."""
+        """Like `cloudtrail stop-logging`: calls from now on are never recorded by CloudTrail
+        (SageMaker's own events still flow)."""
         self._recording.clear()
 
     def start_logging(self) -> None:
         self._recording.set()
+
+    def lose_events(self, lost: bool = True) -> None:
+        """While `lost`, no event of any kind reaches the bus (what only the sweep repairs)."""
+        if lost:
+            self._sending.clear()
+        else:
+            self._sending.set()
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every call recorded so far is on the bus; False on timeout."""
@@ -178,23 +181,26 @@ class TrailStandIn:
             else:
                 if call is None:
                     return
-                self._record(call)
+                self._record(*call)
             while self._due and self._due[0][0] <= time.monotonic():
                 _, _, event, source = heapq.heappop(self._due)
                 self._deliver(event, source)
 
-    def _record(self, call: ApiCall) -> None:
-        try:
-            identity = self.identities.user_identity(call.access_key_id, call.region)
-            events = [e for recorder in self.recorders for e in recorder(call, identity)]
-        except (ClientError, BotoCoreError, KeyError, ValueError) as exc:
-            print(f"trail stand-in: could not record {call.operation}: {exc}", file=sys.stderr)
-            events = []
-        due = time.monotonic() + self.delay
+    def _record(self, call: ApiCall, cloudtrail: bool, native: bool) -> None:
+        now, scheduled = time.monotonic(), []
+        for event in self.native_events(call, emit=native):
+            scheduled.append((now + self.native_delay, event))
+        if cloudtrail and call.operation in self.event_names:
+            try:
+                identity = self.identities.user_identity(call.access_key_id, call.region)
+                scheduled += [(now + self.delay, e) for e in cloudtrail_events(call, identity)]
+            except (ClientError, BotoCoreError, KeyError, ValueError) as exc:
+                print(f"trail stand-in: could not record {call.operation}: {exc}",
+                      file=sys.stderr)
         with self._idle:
-            self._busy += len(events) - 1
+            self._busy += len(scheduled) - 1
             self._idle.notify_all()
-        for event in events:
+        for due, event in scheduled:
             heapq.heappush(self._due, (due, next(self._order), event, call))
 
     def _deliver(self, event: BusEvent, call: ApiCall) -> None:

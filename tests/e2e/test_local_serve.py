@@ -151,12 +151,16 @@ def test_local_serve_provisions_any_clients_calls(served: Served) -> None:
                        for line in served.records()), "the re-drive entry processed",
            served.lines)
 
-    outcomes = [line.split()[1] for line in served.records() if "e2e-model" in line]
-    assert outcomes == ["Granted", "Moved", "Revoked"], "\n".join(served.lines)
+    decided = [(line.split()[1], line.split()[5 if line.split()[1] == "Moved" else 4])
+               for line in served.records() if " e2e-model " in line]
+    assert [o for o, trigger in decided if trigger != "ModelStateChange"] == [
+        "Granted", "Moved", "Revoked"], "\n".join(served.lines)
+    # SageMaker's own events (create, delete) came too; each found the work already done.
+    assert len([o for o, trigger in decided if trigger == "ModelStateChange"]) == 2
 
 
 def test_local_serve_switches_leave_the_bare_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """--no-trail makes no events from calls; --no-consumer leaves events in the queue."""
+    """--no-trail makes no events of any kind from calls; --no-consumer leaves events queued."""
     for key in ("AWS_ENDPOINT_URL", "POWERTOOLS_LOG_LEVEL"):  # serve sets them; put them back
         monkeypatch.setenv(key, os.environ.get(key, ""))
     stop, out, port = threading.Event(), io.StringIO(), _free_port()
@@ -181,7 +185,8 @@ def test_local_serve_switches_leave_the_bare_server(monkeypatch: pytest.MonkeyPa
         served.client("events").put_events(Entries=entries)
         time.sleep(1.5)  # well past what the trail's delay and the consumer's window would take
         assert queued() == 1
-        assert "no trail (--no-trail); no consumer (--no-consumer)" in out.getvalue()
+        assert "no trail, no SageMaker events (--no-trail); no consumer (--no-consumer)" \
+            in out.getvalue()
     finally:
         stop.set()
         runner.join(timeout=30)

@@ -13,9 +13,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from model_access.aws.clients import Clients
+from model_access.patterns import TriggerMode
+from model_access.runtime import build_runtime
 from model_access.settings import Settings
 from model_access_cli.api_tap import SageMakerTap
+from model_access_cli.lambdas import LocalInvoker, load_function
 from model_access_cli.local_stack import LocalStack, local_up
+from model_access_cli.poller import LocalPoller
 from model_access_cli.sagemaker_guards import SAGEMAKER_GUARDS
 from model_access_cli.server import moto_server
 from model_access_cli.trail import TrailStandIn
@@ -25,18 +29,19 @@ pytestmark = pytest.mark.e2e
 
 ACCOUNT = "123456789012"
 VOLATILE = frozenset({"id", "time", "eventTime", "eventID", "requestID", "principalId",
-                      "accessKeyId", "creationDate", "sourceIPAddress", "userAgent"})
+                      "accessKeyId", "creationDate", "sourceIPAddress", "userAgent",
+                      "CreationTime"})
 """Fields that differ per call (ids, clocks, the client): compared by presence only."""
 
 
 class Bench:
     """A server with the tap, `local up`, the trail, and a catch-all queue on the bus."""
 
-    def __init__(self, url: str, tap: SageMakerTap) -> None:
+    def __init__(self, url: str, tap: SageMakerTap, *, native: bool = False) -> None:
         self.url = url
         self.clients = Clients(region="us-east-1", endpoint_url=url)
         self.stack: LocalStack = local_up(self.clients, Settings.from_mapping(dict(os.environ)))
-        self.trail = TrailStandIn(url, delay=0.0).start()
+        self.trail = TrailStandIn(url, delay=0.0, native_delay=0.0, native=native).start()
         tap.listeners[:] = [self.trail]
         sqs, events = self.clients.sqs, self.clients.events
         self.seen_url = sqs.create_queue(QueueName="everything-sagemaker")["QueueUrl"]
@@ -193,3 +198,50 @@ def test_guards_answer_like_sagemaker_where_moto_is_lenient(bench: Bench) -> Non
         sagemaker.create_model(ModelName="m2", PrimaryContainer={"Image": "has space"},
                                ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sm-exec")
     assert [m["ModelName"] for m in sagemaker.list_models()["Models"]] == ["m1"]
+
+
+def test_native_events_for_create_and_delete_match_the_fixtures(bench: Bench) -> None:
+    """SageMaker's own events: one per create and delete, none for tag edits, fixture-shaped."""
+    bench.trail.native = True
+    sample = load_event("lambda/native-create-model.json")
+    detail = sample["detail"]
+    sagemaker = bench.client("sagemaker")
+    arn = sagemaker.create_model(
+        ModelName=detail["ModelName"], ExecutionRoleArn=detail["ExecutionRoleArn"],
+        PrimaryContainer={"Image": detail["PrimaryContainer"]["Image"],
+                          "ModelDataUrl": detail["PrimaryContainer"]["ModelDataUrl"]},
+        Tags=[{"Key": k, "Value": v} for k, v in detail["Tags"].items()])["ModelArn"]
+    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "team", "Value": "risk"}])
+    sagemaker.delete_model(ModelName=detail["ModelName"])
+    events = [e for e in bench.bus_events() if e["detail-type"] != "AWS API Call via CloudTrail"]
+    assert len(events) == 2
+    created, deleted = events
+    sample.pop("account")  # moto's EventBridge drops it from what it sends SQS (README)
+    assert _same_shape(created, sample) == []
+    assert created["resources"] == deleted["resources"] == [arn]
+    assert deleted["detail"]["Tags"] == {"owner-role": "data-scientist", "team": "risk"}
+    assert "userIdentity" not in created["detail"]
+
+
+def test_native_trigger_alone_grants_through_the_local_stack(bench: Bench) -> None:
+    """`local up --trigger native` keeps only the state-change rule; SageMaker's event grants."""
+    stack = local_up(bench.clients, Settings.from_mapping(dict(os.environ)), TriggerMode.NATIVE)
+    assert stack.rules == ("model-access-sagemaker-model-state",)
+    assert "model-access-sagemaker-model-calls" not in [
+        r["Name"] for r in bench.clients.events.list_rules()["Rules"]]
+    bench.trail.native, bench.trail.cloudtrail = True, False  # an account with no trail
+    bench.client("iam").create_role(RoleName="alice", AssumeRolePolicyDocument="{}")
+    arn = bench.client("sagemaker").create_model(
+        ModelName="m1", PrimaryContainer={"Image": "img"},
+        ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sm-exec",
+        Tags=[{"Key": "owner-role", "Value": "alice"}])["ModelArn"]
+    assert [e["detail-type"] for e in bench.bus_events()] == ["SageMaker Model State Change"]
+    module = load_function("provisioner")
+    module._runtime = build_runtime({"AWS_REGION": "us-east-1",
+                                     "MODEL_ACCESS_ACCOUNT_ID": ACCOUNT}, clients=bench.clients)
+    poller = LocalPoller(bench.clients.sqs, stack.queue_url, stack.queue_arn,
+                         LocalInvoker(module))
+    assert poller.drain(timeout=30).records == 1
+    attached = bench.client("iam").list_attached_role_policies(RoleName="alice")
+    assert [p["PolicyName"] for p in attached["AttachedPolicies"]] == ["model-access-alice-01"]
+    assert module._runtime.records.by_role("alice")[0].model_arn == arn
