@@ -36,7 +36,7 @@ demo: $(STAMP) ## Run the whole flow on a local moto server and print what was g
 
 ENDPOINT ?= $(or $(AWS_ENDPOINT_URL),http://127.0.0.1:5000)
 
-local: $(STAMP) ## Run a local moto server (127.0.0.1:5000) with the stack's resources, until Ctrl-C
+local: $(STAMP) ## The stack on 127.0.0.1:5000 like an account with a trail (moto, trail, consumer), until Ctrl-C
 	$(BIN)/model-access local serve --port 5000
 
 backfill: $(STAMP) ## Re-invoke by hand: the local endpoint (ENDPOINT=...), or FUNCTION=name on AWS; DRY_RUN=1

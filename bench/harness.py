@@ -1,8 +1,10 @@
 """A fresh moto server per measurement, the local stack on it, and the helpers every scenario uses.
 
-Patterns follow `model-access demo`: a ThreadedMotoServer on 127.0.0.1, `local up` (table,
-queue + DLQ, EventBridge rule), CloudTrail-shaped events put on the bus so the rule routes
-them into the queue, and the `LocalPoller` playing the Lambda event source mapping.
+A moto server on 127.0.0.1 (`server.moto_server`: moto's own app, served as
+ThreadedMotoServer serves it), `local up` (table, queue + DLQ, EventBridge rule),
+CloudTrail-shaped events put on the bus directly so the rule routes them into the queue (the
+bench measures from the bus on: the trail stand-in of `local serve` is not in the path), and
+the `LocalPoller` playing the Lambda event source mapping.
 
 Set-up is not what we measure, so it takes shortcuts: models are created straight in moto's
 in-process SageMaker backend (creating 10,000 over HTTP would take minutes per server), and

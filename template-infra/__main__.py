@@ -32,7 +32,7 @@ account_id = aws.get_caller_identity_output().account_id
 partition = aws.get_partition_output().partition
 region = aws.get_region_output().region
 
-if config.create_trail:
+if config.trail_wanted:
     CloudTrailFeed(f"{prefix}-trail", CloudTrailFeedArgs(prefix, account_id, partition, region))
 
 table = GrantTable(f"{prefix}-grants", GrantTableArgs(config.table_name))
@@ -49,6 +49,7 @@ EventRouting(f"{prefix}-routing", EventRoutingArgs(
     dlq=events.dlq,
     event_max_age_seconds=config.event_max_age_seconds,
     event_retry_attempts=config.event_retry_attempts,
+    trigger=config.trigger_mode,
 ))
 
 functions = Functions(f"{prefix}-functions", FunctionsArgs(

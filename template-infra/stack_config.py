@@ -18,6 +18,7 @@ import pulumi
 from model_access.access import profile_from_settings, validate_profile
 from model_access.catalog import default_catalog
 from model_access.errors import ConfigurationError
+from model_access.patterns import TriggerMode
 from model_access.settings import Env, Settings
 
 LAMBDA_RUNTIME: Final = "python3.13"
@@ -61,6 +62,7 @@ class StackConfig:
     backfill_schedule: str = "rate(1 day)"
     alarm_topic_arn: str = ""
     create_trail: bool = False
+    trigger: str = "both"
     owner_tag_key: str = "owner-role"
     policy_path: str = "/model-access/"
     policy_name_prefix: str = "model-access-"
@@ -110,6 +112,15 @@ class StackConfig:
         """6x the function timeout plus the batching window (AWS's SQS-Lambda guidance)."""
         return (VISIBILITY_TIMEOUT_FACTOR * self.provisioner_timeout_seconds
                 + self.batching_window_seconds)
+
+    @property
+    def trigger_mode(self) -> TriggerMode:
+        return TriggerMode.parse(self.trigger)
+
+    @property
+    def trail_wanted(self) -> bool:
+        """The trail component exists only where CloudTrail events are a trigger."""
+        return self.create_trail and self.trigger_mode.uses_cloudtrail
 
     @property
     def schedule_enabled(self) -> bool:
@@ -165,6 +176,12 @@ class StackConfig:
 
     def _delivery_problems(self) -> list[str]:
         found = []
+        try:
+            if self.create_trail and not self.trigger_mode.uses_cloudtrail:
+                found.append("createTrail: a stack with trigger 'native' reads no CloudTrail "
+                             "events; set createTrail false, or trigger 'both'")
+        except ConfigurationError as exc:
+            found.append(str(exc))
         if not 2 <= self.max_concurrency <= 1000:
             found.append("maxConcurrency: the event source mapping takes 2..1000")
         if not 1 <= self.batch_size <= 10000:

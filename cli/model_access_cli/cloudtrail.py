@@ -1,8 +1,9 @@
 """CloudTrail-shaped SageMaker events, as EventBridge delivers them ("AWS API Call via CloudTrail").
 
-Used by the demo (sent to the bus with PutEvents), the tests and the fixtures in events/.
-Shapes follow CloudTrail record format 1.08: `userIdentity` of an assumed role with its
-`sessionIssuer`, lower-camel-case `requestParameters`, `responseElements.modelArn`.
+Used by the local trail stand-in (`trail.py`, which fills in what the real call carried),
+the tests and the fixtures in events/. Shapes follow CloudTrail record format 1.08:
+`userIdentity` of an assumed role with its `sessionIssuer`, lower-camel-case
+`requestParameters`, `responseElements.modelArn`.
 """
 
 from __future__ import annotations
@@ -48,22 +49,29 @@ def detail(
     region: str = DEFAULT_REGION,
     event_id: str | None = None,
     error_code: str | None = None,
+    error_message: str | None = None,
     when: datetime | None = None,
+    user_identity: Mapping[str, Any] | None = None,
+    source_ip: str = "10.0.12.34",
+    user_agent: str = "Boto3/1.35.0 md/Botocore#1.35.0 ua/2.0 os/linux lang/python#3.12",
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """The `detail` of one CloudTrail record for a SageMaker API call."""
     at = (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    identity = dict(user_identity) if user_identity is not None \
+        else _identity(caller_role_arn, account)
     body: dict[str, Any] = {
         "eventVersion": "1.08",
-        "userIdentity": _identity(caller_role_arn, account),
+        "userIdentity": identity,
         "eventTime": at,
         "eventSource": "sagemaker.amazonaws.com",
         "eventName": event_name,
         "awsRegion": region,
-        "sourceIPAddress": "10.0.12.34",
-        "userAgent": "Boto3/1.35.0 md/Botocore#1.35.0 ua/2.0 os/linux lang/python#3.12",
+        "sourceIPAddress": source_ip,
+        "userAgent": user_agent,
         "requestParameters": dict(request) if request is not None else None,
         "responseElements": dict(response) if response is not None else None,
-        "requestID": str(uuid.uuid4()),
+        "requestID": request_id or str(uuid.uuid4()),
         "eventID": event_id or str(uuid.uuid4()),
         "readOnly": False,
         "eventType": "AwsApiCall",
@@ -73,7 +81,7 @@ def detail(
     }
     if error_code:
         body["errorCode"] = error_code
-        body["errorMessage"] = f"{error_code} raised by the service"
+        body["errorMessage"] = error_message or f"{error_code} raised by the service"
         body["responseElements"] = None
     return body
 

@@ -1,12 +1,18 @@
 """`model-access demo`: the whole flow on a local moto server, checked, with a readable report.
 
-1. start a moto server on 127.0.0.1 and run `local up` (table, queue + DLQ, EventBridge rule);
-2. create owner roles and tagged models, and send CloudTrail-shaped events to the bus;
-   EventBridge's rule routes them into the queue; a local poller feeds the real provisioner
-   handler in batches, as the Lambda event source mapping would;
+The same machinery as `local serve` (`local_run.py`), driven step by step:
+
+1. start a moto server on 127.0.0.1 (SageMaker's answers where moto is lenient, the
+   CloudTrail stand-in listening) and run `local up` (table, queue + DLQ, EventBridge rules);
+2. a pipeline role creates owner roles' models with ordinary SageMaker calls; the trail
+   stand-in puts each call's CloudTrail event on the bus, EventBridge's rule routes it into
+   the queue, and a local poller feeds the real provisioner handler in batches, as the
+   Lambda event source mapping would;
+   SageMaker's own "Model State Change" events (creates, deletes) take the same road;
 3. lifecycle: delete a model (revoked), re-tag one to another owner (moved);
-4. pipeline off: create a model with no event, then run the real backfill function;
-5. print roles, grants, refusals and IAM calls; exit 0 only if every expected outcome happened.
+4. trail logging stopped: a model is granted from SageMaker's own event alone;
+5. events lost entirely: a model created then has no event; the real backfill finds it;
+6. print roles, grants, refusals and IAM calls; exit 0 only if every expected outcome happened.
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, TextIO
+from typing import Final, TextIO
+
+import boto3
+from botocore.exceptions import ClientError
 
 from model_access.arns import ModelKey
 from model_access.aws.clients import Clients
@@ -23,12 +32,15 @@ from model_access.aws.records import GrantRecord
 from model_access.policy import to_json
 from model_access.runtime import build_runtime
 from model_access.settings import Env, Settings
-from model_access_cli import cloudtrail
+from model_access_cli.api_tap import ApiCall, SageMakerTap
+from model_access_cli.bus_event import BusEvent
 from model_access_cli.lambdas import LocalInvoker, MetricTally, load_function
 from model_access_cli.local_stack import local_up
 from model_access_cli.poller import LocalContext, LocalPoller
+from model_access_cli.sagemaker_guards import SAGEMAKER_GUARDS
 from model_access_cli.server import moto_server, use_dummy_credentials
 from model_access_cli.table import render
+from model_access_cli.trail import TrailStandIn
 
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
@@ -36,6 +48,11 @@ PROVISIONER_ROLE: Final = "model-access-provisioner"
 TRUST: Final = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",' \
     '"Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
 BULK_MODELS: Final = 25
+PIPELINE_ROLE: Final = "ml-pipeline"
+ELIGIBLE_TAG: Final = ("model-access:eligible", "true")
+"""Roles opt in with this tag (the default once eligibility is opt-in); harmless before."""
+TRAIL_DELAY: Final = 0.2
+NATIVE_DELAY: Final = 0.1
 
 
 @dataclass(frozen=True)
@@ -49,11 +66,15 @@ class Expectation:
 class Demo:
     """The scenario; each step prints what it did."""
 
-    def __init__(self, url: str, out: TextIO) -> None:
+    def __init__(self, url: str, tap: SageMakerTap, out: TextIO) -> None:
         self.out = out
         self.clients = Clients(region=REGION, endpoint_url=url)
         self.settings = Settings.from_mapping(os.environ)
         self.stack = local_up(self.clients, self.settings)
+        self.bus_events: list[str] = []
+        self.trail = TrailStandIn(url, delay=TRAIL_DELAY, native_delay=NATIVE_DELAY,
+                                  on_delivered=self._delivered).start()
+        tap.listeners.append(self.trail)
         # The observer reads IAM and the record through the same adapters as the functions.
         self.observer = build_runtime(
             dict(os.environ, MODEL_ACCESS_ACCOUNT_ID=ACCOUNT), clients=self.clients)
@@ -63,6 +84,22 @@ class Demo:
         self.poller = LocalPoller(self.clients.sqs, self.stack.queue_url, self.stack.queue_arn,
                                   self.provisioner, account=ACCOUNT)
         self.arns: dict[str, str] = {}
+        self.native_grant: GrantRecord | None = None
+        self.role(PIPELINE_ROLE, "/teams/")
+        self.pipeline = self._session_of(f"arn:aws:iam::{ACCOUNT}:role/teams/{PIPELINE_ROLE}",
+                                         url)
+
+    def _session_of(self, role_arn: str, url: str) -> Clients:
+        """Clients with the credentials AssumeRole gives: the trail names this role."""
+        credentials = self.clients.sts.assume_role(
+            RoleArn=role_arn, RoleSessionName="training-run")["Credentials"]
+        session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                aws_secret_access_key=credentials["SecretAccessKey"],
+                                aws_session_token=credentials["SessionToken"])
+        return Clients(session, region=REGION, endpoint_url=url)
+
+    def _delivered(self, event: BusEvent, call: ApiCall) -> None:
+        self.bus_events.append(f"{event.label}: {call.request.get('ModelName', '')}")
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -71,44 +108,43 @@ class Demo:
 
     def role(self, name: str, path: str = "/") -> str:
         return self.clients.iam.create_role(RoleName=name, Path=path,
+                                            Tags=[{"Key": ELIGIBLE_TAG[0],
+                                                   "Value": ELIGIBLE_TAG[1]}],
                                             AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
 
-    def model(self, name: str, owner: str | None, *, emit: bool = True) -> str:
+    def model(self, name: str, owner: str | None, image: str = "x:1") -> str:
+        """CreateModel as a pipeline would call it; the trail stand-in records the call."""
         tags = [{"Key": self.settings.owner_tag_key, "Value": owner}] if owner is not None else []
-        arn: str = self.clients.sagemaker.create_model(
+        arn: str = self.pipeline.sagemaker.create_model(
             ModelName=name, ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sm-exec",
-            PrimaryContainer={"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/x:1"},
+            PrimaryContainer={"Image": f"763104351884.dkr.ecr.us-east-1.amazonaws.com/{image}"},
             Tags=tags,  # type: ignore[arg-type]
         )["ModelArn"]
         self.arns[name] = arn
-        if emit:
-            owner_tags = {self.settings.owner_tag_key: owner} if owner is not None else None
-            self.emit(cloudtrail.create_model(name, arn, owner_tags))
         return arn
 
-    def emit(self, detail: dict[str, Any]) -> None:
-        entry = cloudtrail.put_events_entry(detail)
-        answer = self.clients.events.put_events(Entries=[entry])  # type: ignore[list-item]
-        if answer.get("FailedEntryCount"):
-            raise RuntimeError(f"PutEvents refused an entry: {answer}")
-
     def drain(self) -> None:
+        """Wait for the trail to deliver, then let the poller empty the queue."""
+        if not self.trail.wait_idle():
+            raise RuntimeError("the trail stand-in did not deliver its events in time")
         stats = self.poller.drain()
-        self.say(f"   poller: {stats.batches} batch(es), {stats.records} record(s) so far, "
+        self.say(f"   trail: {len(self.bus_events)} event(s) on the bus so far; poller: "
+                 f"{stats.batches} batch(es), {stats.records} record(s), "
                  f"{stats.failed_records} sent back for retry")
 
     # --- scenario ------------------------------------------------------------------------
 
     def run(self) -> bool:
         self.say(f"1. local stack: table {self.stack.table}, queue {self.stack.queue_url}, "
-                 f"rule {self.stack.rule}")
+                 f"rules {', '.join(self.stack.rules)}; CloudTrail stand-in on (delay "
+                 f"{TRAIL_DELAY:g} s), SageMaker's own events (delay {NATIVE_DELAY:g} s)")
         self.role("data-scientist")
         self.role("ml-platform", "/teams/")
         self.role("analyst")
         self.role(PROVISIONER_ROLE, "/service/")
         self.role("AWSServiceRoleForSageMakerDemo", "/aws-service-role/sagemaker.amazonaws.com/")
-        self.say("2. models created, CloudTrail events sent to the bus "
-                 "(EventBridge -> SQS -> handler)")
+        self.say(f"2. role {PIPELINE_ROLE} creates models with ordinary SageMaker calls "
+                 "(trail -> EventBridge -> SQS -> handler)")
         self.model("Churn-Predictor", "data-scientist")
         self.model("fraud-detector", f"arn:aws:iam::{ACCOUNT}:role/teams/ml-platform")
         for i in range(BULK_MODELS):
@@ -119,22 +155,30 @@ class Demo:
         self.model("slr-model", "AWSServiceRoleForSageMakerDemo")
         self.model("ghost-owner-model", "no-such-role")
         self.model("wildcard-model", "*")
-        self.emit(cloudtrail.create_model(
-            "failed-call", f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model/failed-call",
-            error_code="ValidationException"))
+        try:
+            self.model("failed-call", "analyst", image="not an image")
+        except ClientError as exc:
+            self.say(f"   failed-call refused by SageMaker: {exc.response['Error']['Code']}")
         self.drain()
         self.say("3. lifecycle: delete demand-forecast-00, re-tag Churn-Predictor to ml-platform")
-        self.clients.sagemaker.delete_model(ModelName="demand-forecast-00")
-        self.emit(cloudtrail.delete_model("demand-forecast-00"))
-        churn = self.arns["Churn-Predictor"]
-        # moto appends on AddTags where AWS overwrites a key: drop the old value first.
-        self.clients.sagemaker.delete_tags(ResourceArn=churn, TagKeys=[self.settings.owner_tag_key])
-        self.clients.sagemaker.add_tags(ResourceArn=churn, Tags=[
+        self.pipeline.sagemaker.delete_model(ModelName="demand-forecast-00")
+        self.pipeline.sagemaker.add_tags(ResourceArn=self.arns["Churn-Predictor"], Tags=[
             {"Key": self.settings.owner_tag_key, "Value": "ml-platform"}])
-        self.emit(cloudtrail.add_tags(churn, {self.settings.owner_tag_key: "ml-platform"}))
         self.drain()
-        self.say("4. pipeline off: late-model created with no event; then the backfill runs")
-        self.model("late-model", "analyst", emit=False)
+        self.say("4. trail logging stopped: native-model is granted from SageMaker's own "
+                 "event alone")
+        self.trail.stop_logging()
+        self.model("native-model", "data-scientist")
+        self.drain()
+        self.native_grant = self.record("native-model")
+        self.say(f"   native-model: {self.native_grant.outcome} to {self.native_grant.role}, "
+                 f"trigger {self.native_grant.trigger}")
+        self.trail.start_logging()
+        self.say("5. events lost entirely: late-model's CreateModel reaches no bus; "
+                 "then the backfill runs")
+        self.trail.lose_events()
+        self.model("late-model", "analyst")
+        self.trail.lose_events(False)
         context = LocalContext("model-access-backfill",
                                f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:model-access-backfill")
         summary = self.backfill({"dryRun": False}, context)
@@ -185,7 +229,8 @@ class Demo:
                         title="Refused (final, counted, never retried)"))
         history = [(name, " -> ".join(f"{h['outcome']}({h['role']})" for h in
                                       self.record(name).history))
-                   for name in ("Churn-Predictor", "demand-forecast-00", "late-model")]
+                   for name in ("Churn-Predictor", "demand-forecast-00", "native-model",
+                                "late-model")]
         self.say("")
         self.say(render(("model", "history in the grant record"), history,
                         title="Lifecycle"))
@@ -224,6 +269,10 @@ class Demo:
             Expectation("analyst's models fit in at most two tool policies, each <= 6,144",
                         lambda: 1 <= len(analyst_policies) <= 2
                         and all(size <= 6144 for _, _, size in analyst_policies)),
+            Expectation("native-model granted from SageMaker's own event alone (trail off)",
+                        lambda: self.arns["native-model"] in self.granted("data-scientist")
+                        and self.native_grant is not None
+                        and self.native_grant.trigger == "ModelStateChange"),
             Expectation("deleted demand-forecast-00 is revoked everywhere",
                         lambda: self.arns["demand-forecast-00"] not in self.granted("analyst")),
             Expectation("the provisioner's own role got nothing",
@@ -243,8 +292,10 @@ class Demo:
                 f"{name} refused as {outcome}",
                 lambda n=name, o=outcome: self.record(n).outcome == o))  # type: ignore[misc]
         expectations.append(Expectation(
-            "the failed CreateModel call never reached the queue (rule filters errorCode)",
-            lambda: self.record("failed-call").version == 0))
+            "the failed CreateModel reached the bus with its errorCode, and the rule kept it "
+            "out of the queue",
+            lambda: "CloudTrail CreateModel (ValidationException): failed-call" in self.bus_events
+            and self.record("failed-call").version == 0))
         self.say("")
         ok = True
         for expectation in expectations:
@@ -261,10 +312,15 @@ def run_demo(out: TextIO = sys.stdout, *, verbose: bool = False) -> int:
     use_dummy_credentials(REGION)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if verbose else "WARNING")
     os.environ[Env.PROVISIONER_ROLE] = PROVISIONER_ROLE
-    with moto_server() as url:
+    tap = SageMakerTap(SAGEMAKER_GUARDS)
+    with moto_server(wrap=tap.around) as url:
         os.environ["AWS_ENDPOINT_URL"] = url
         print(f"moto server on {url} (stopped at the end)", file=out, flush=True)
+        demo = None
         try:
-            return 0 if Demo(url, out).run() else 1
+            demo = Demo(url, tap, out)
+            return 0 if demo.run() else 1
         finally:
+            if demo is not None:
+                demo.trail.stop()
             os.environ.pop("AWS_ENDPOINT_URL", None)

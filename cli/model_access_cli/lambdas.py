@@ -1,8 +1,10 @@
 """Load the real Lambda entry points from functions/ and invoke them locally.
 
 The functions are not a package (each folder is what Lambda deploys), so they are loaded
-by file path. Their EMF metrics (printed to stdout by Powertools) are captured and tallied,
-so the demo can show what the dashboard would.
+by file path. What they print to stdout (EMF metrics and Powertools' JSON log lines, which
+Lambda would send to CloudWatch) is captured per invocation: metrics are tallied, so the
+demo can show what the dashboard would, and log lines are handed to `on_log`, so the
+local stack can print one line per processed record from the functions' own logs.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import logging
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -75,12 +78,22 @@ class _PerThreadStdout(io.TextIOBase):
 _install_lock = threading.Lock()
 
 
-@contextmanager
-def _capture_stdout() -> Iterator[io.StringIO]:
+def _install_proxy() -> _PerThreadStdout:
+    """Install the proxy once; log handlers bound to the old stdout write through it too."""
     with _install_lock:
         if not isinstance(sys.stdout, _PerThreadStdout):
-            sys.stdout = _PerThreadStdout(sys.stdout)
-        proxy = sys.stdout
+            original = sys.stdout
+            sys.stdout = _PerThreadStdout(original)
+            for candidate in logging.root.manager.loggerDict.values():
+                for handler in getattr(candidate, "handlers", []):
+                    if isinstance(handler, logging.StreamHandler) and handler.stream is original:
+                        handler.setStream(sys.stdout)
+        return sys.stdout
+
+
+@contextmanager
+def _capture_stdout() -> Iterator[io.StringIO]:
+    proxy = _install_proxy()
     buffer = io.StringIO()
     proxy.local.buffer = buffer
     try:
@@ -89,16 +102,53 @@ def _capture_stdout() -> Iterator[io.StringIO]:
         proxy.local.buffer = None
 
 
-class LocalInvoker:
-    """Call a Lambda handler in-process, capturing its metric output."""
+LogSink = Callable[[dict[str, Any]], None]
 
-    def __init__(self, module: ModuleType, tally: MetricTally | None = None) -> None:
+
+def log_lines(text: str) -> Iterator[dict[str, Any]]:
+    """The structured (JSON) log lines in captured output, EMF blobs left out."""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line.startswith("{") or '"_aws"' in line:
+            continue
+        try:
+            blob = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(blob, dict):
+            yield blob
+
+
+class LocalInvoker:
+    """Call a Lambda handler in-process, capturing its metrics and log lines.
+
+    `lock` (shared by several invokers) runs one invocation at a time: Powertools keeps
+    its metrics and log context in module-level objects that two threads would mix.
+    `echo` copies what the function printed to the terminal, as `--verbose` asks.
+    """
+
+    def __init__(self, module: ModuleType, tally: MetricTally | None = None, *,
+                 on_log: LogSink | None = None, lock: threading.Lock | None = None,
+                 echo: bool = False) -> None:
         self.module = module
         self.tally = tally or MetricTally()
+        self.on_log = on_log
+        self.lock: AbstractContextManager[Any] = lock or nullcontext()
+        self.echo = echo
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
-        with _capture_stdout() as buffer:
+        buffer = io.StringIO()
+        with self.lock:
             try:
-                return self.module.handler(event, context)
+                with _capture_stdout() as buffer:
+                    return self.module.handler(event, context)
             finally:
-                self.tally.feed(buffer.getvalue())
+                self._feed(buffer.getvalue())  # after the capture: sinks may print
+
+    def _feed(self, text: str) -> None:
+        self.tally.feed(text)
+        if self.echo:
+            sys.stdout.write(text)
+        if self.on_log is not None:
+            for line in log_lines(text):
+                self.on_log(line)

@@ -1,8 +1,9 @@
 """`model-access local up`: create the stateful resources the functions need on an endpoint.
 
 Same names and shapes as the Pulumi stack: the grant table (with its `by-role` index and
-TTL), the event queue with its DLQ, and the EventBridge rule with the production pattern
-routing SageMaker CloudTrail events into the queue. Safe to run again.
+TTL), the event queue with its DLQ, and the EventBridge rules with the production patterns
+for the chosen trigger (`cloudtrail`, `native` or `both`, as the stack setting `trigger`)
+plus operators' re-drive rule. Safe to run again.
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ from botocore.exceptions import ClientError
 from model_access.aws.clients import Clients
 from model_access.aws.records import ROLE_INDEX
 from model_access.patterns import (
+    MODEL_CALLS_RULE,
+    TriggerMode,
+    pattern_json,
     queue_policy,
     reconcile_requests_pattern,
-    sagemaker_model_calls_pattern_json,
+    trigger_patterns,
 )
 from model_access.settings import Settings
 
-RULE_NAME: Final = "model-access-sagemaker-model-calls"
+RULE_PREFIX: Final = "model-access-"
+RULE_NAME: Final = RULE_PREFIX + MODEL_CALLS_RULE
 REDRIVE_RULE_NAME: Final = "model-access-reconcile-requests"
 DLQ_SUFFIX: Final = "-dlq"
 MAX_RECEIVE_COUNT: Final = 5
@@ -39,10 +44,14 @@ class LocalStack:
     dlq_url: str
     dlq_arn: str
     rule: str
+    """The first SageMaker rule (the CloudTrail one unless the trigger is `native`)."""
+    rules: tuple[str, ...] = ()
+    """Every SageMaker rule the trigger needs."""
 
 
-def local_up(clients: Clients, settings: Settings) -> LocalStack:
-    """Create (or find) the table, queues and rule; return where they are."""
+def local_up(clients: Clients, settings: Settings,
+             trigger: TriggerMode = TriggerMode.BOTH) -> LocalStack:
+    """Create (or find) the table, queues and rules; return where they are."""
     _ensure_table(clients, settings.table_name)
     dlq_url = clients.sqs.create_queue(QueueName=settings.queue_name + DLQ_SUFFIX)["QueueUrl"]
     dlq_arn = _queue_arn(clients, dlq_url)
@@ -56,13 +65,16 @@ def local_up(clients: Clients, settings: Settings) -> LocalStack:
         },
     )["QueueUrl"]
     queue_arn = _queue_arn(clients, queue_url)
-    rule_arn = clients.events.put_rule(
-        Name=RULE_NAME,
-        EventPattern=sagemaker_model_calls_pattern_json(),
-        State="ENABLED",
-        Description="SageMaker model API calls recorded by CloudTrail -> model-access queue",
-    )["RuleArn"]
-    clients.events.put_targets(Rule=RULE_NAME, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    rule_arns: dict[str, str] = {}
+    for suffix, pattern in trigger_patterns(trigger).items():
+        name = RULE_PREFIX + suffix
+        rule_arns[name] = clients.events.put_rule(
+            Name=name, EventPattern=pattern_json(pattern), State="ENABLED",
+            Description=f"SageMaker model events ({suffix}) -> model-access queue",
+        )["RuleArn"]
+        clients.events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    for stale in {RULE_PREFIX + s for s in trigger_patterns(TriggerMode.BOTH)} - set(rule_arns):
+        _remove_rule(clients, stale)  # `local up --trigger native` after `both`
     redrive_arn = clients.events.put_rule(
         Name=REDRIVE_RULE_NAME,
         EventPattern=json.dumps(reconcile_requests_pattern(), sort_keys=True),
@@ -73,9 +85,21 @@ def local_up(clients: Clients, settings: Settings) -> LocalStack:
                                Targets=[{"Id": "queue", "Arn": queue_arn}])
     clients.sqs.set_queue_attributes(
         QueueUrl=queue_url,
-        Attributes={"Policy": json.dumps(queue_policy(queue_arn, [rule_arn, redrive_arn]))},
+        Attributes={"Policy": json.dumps(queue_policy(queue_arn,
+                                                      [*rule_arns.values(), redrive_arn]))},
     )
-    return LocalStack(settings.table_name, queue_url, queue_arn, dlq_url, dlq_arn, RULE_NAME)
+    rules = tuple(rule_arns)
+    return LocalStack(settings.table_name, queue_url, queue_arn, dlq_url, dlq_arn, rules[0],
+                      rules)
+
+
+def _remove_rule(clients: Clients, name: str) -> None:
+    try:
+        clients.events.remove_targets(Rule=name, Ids=["queue"])
+        clients.events.delete_rule(Name=name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
 
 
 def _ensure_table(clients: Clients, table: str) -> None:

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from model_access.errors import ModelAccessError
+from model_access.patterns import TriggerMode
+from model_access_cli.trail import DEFAULT_DELAY_SECONDS as DEFAULT_TRAIL_DELAY
 
 DESCRIPTION = """\
 Least-privilege access to each SageMaker model for the IAM role named in its owner tag.
@@ -41,13 +43,32 @@ def build_parser() -> argparse.ArgumentParser:
                     "queue. Safe to run again.")
     _common(up)
     serve = local_commands.add_parser(
-        "serve", help="run a moto server here, with the stack's resources, until Ctrl-C",
-        description="Start a moto server on 127.0.0.1 (the embedded stand-in for AWS), run "
-                    "`local up` on it, and keep it running so that other commands "
-                    "(backfill, plan, grants, verify) can use it via --endpoint-url or "
-                    "AWS_ENDPOINT_URL.")
+        "serve", help="run the stack locally, like an AWS account with a trail, until Ctrl-C",
+        description="Start a moto server on 127.0.0.1, run `local up` on it, and stand in "
+                    "for what AWS would add: CloudTrail (every watched SageMaker call any "
+                    "client makes becomes an event on the default bus, after a delay), the "
+                    "SQS event source mapping (the real provisioner handler drains the "
+                    "queue), and optionally the drift sweep schedule. Prints one line per "
+                    "processed record. Point your tools at it with AWS_ENDPOINT_URL.")
     serve.add_argument("--port", type=int, default=5000, help="port to listen on (5000)")
     serve.add_argument("--region", default="us-east-1", help="region (us-east-1)")
+    serve.add_argument("--trail-delay", type=float, default=DEFAULT_TRAIL_DELAY,
+                       metavar="SECONDS",
+                       help=f"delay before a call's event reaches the bus ({DEFAULT_TRAIL_DELAY:g}"
+                            "; AWS takes minutes)")
+    serve.add_argument("--sweep-every", type=float, default=None, metavar="SECONDS",
+                       help="run the backfill function as the drift sweep every SECONDS")
+    serve.add_argument("--no-trail", action="store_true",
+                       help="no CloudTrail stand-in: SageMaker calls produce no events")
+    serve.add_argument("--no-consumer", action="store_true",
+                       help="no event source mapping: events stay in the queue")
+    serve.add_argument("--verbose", action="store_true", help="show the handlers' JSON logs")
+    for command in (up, serve):
+        command.add_argument(
+            "--trigger", choices=[m.value for m in TriggerMode], default=TriggerMode.BOTH.value,
+            help="which SageMaker events feed the queue, as the stack setting `trigger`: "
+                 "cloudtrail (API calls a trail records), native (SageMaker's own model "
+                 "state changes, no trail) or both (default)")
 
     demo = commands.add_parser(
         "demo", help="run the whole flow on a private moto server and check the outcomes",

@@ -16,12 +16,13 @@ from model_access.arns import parse_model_arn
 from model_access.aws.clients import Clients
 from model_access.backfill import Backfill, BackfillResult
 from model_access.errors import ModelAccessError
+from model_access.patterns import TriggerMode
 from model_access.runtime import Runtime, build_runtime
 from model_access.settings import Settings
 from model_access.uninstall import uninstall
 from model_access.verify import verify
 from model_access_cli.local_stack import local_up
-from model_access_cli.server import moto_server, use_dummy_credentials
+from model_access_cli.server import use_dummy_credentials
 from model_access_cli.table import render
 
 EXIT_CHANGES = 3
@@ -78,19 +79,14 @@ def _runtime(args: argparse.Namespace) -> Runtime:
 
 
 def local_serve_command(args: argparse.Namespace) -> int:
-    """Run a moto server with the stack's resources until interrupted."""
-    use_dummy_credentials(args.region)
-    with moto_server(args.port) as url:
-        stack = local_up(Clients(region=args.region, endpoint_url=url),
-                         Settings.from_mapping(dict(os.environ, AWS_REGION=args.region)))
-        print(f"moto server on {url} with table {stack.table}, queue {stack.queue_url}")
-        print(f"  export AWS_ENDPOINT_URL={url}   # then: make backfill, model-access plan ...")
-        print("Ctrl-C stops it (its state is in memory only).", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            return 0
+    """Run the local stack with its stand-ins until interrupted."""
+    from model_access_cli.local_run import ServeOptions, serve
+
+    return serve(ServeOptions(
+        port=args.port, region=args.region, trail=not args.no_trail,
+        trail_delay=args.trail_delay, consumer=not args.no_consumer,
+        sweep_every=args.sweep_every, verbose=args.verbose,
+        trigger=TriggerMode(args.trigger)))
 
 
 def local_up_command(args: argparse.Namespace) -> int:
@@ -102,10 +98,12 @@ def local_up_command(args: argparse.Namespace) -> int:
     if not os.environ.get("AWS_ACCESS_KEY_ID"):
         use_dummy_credentials(region)
     stack = local_up(Clients(region=region, endpoint_url=args.endpoint_url),
-                     Settings.from_mapping(dict(os.environ, AWS_REGION=region)))
+                     Settings.from_mapping(dict(os.environ, AWS_REGION=region)),
+                     TriggerMode(args.trigger))
     print(render(("resource", "name / address"), [
         ("table", stack.table), ("queue", stack.queue_url), ("dead-letter queue", stack.dlq_url),
-        ("EventBridge rule", stack.rule)], title=f"local stack on {args.endpoint_url}"))
+        *(("EventBridge rule", rule) for rule in stack.rules)],
+        title=f"local stack on {args.endpoint_url}"))
     return 0
 
 

@@ -4,11 +4,13 @@ Like the real mapping it long-polls the queue, gathers a batch (up to `batch_siz
 records or until the batching window closes), invokes the handler, deletes the records
 that succeeded, and leaves the `batchItemFailures` in the queue to come back after the
 visibility timeout; SQS itself (moto here) moves a record to the DLQ after
-`maxReceiveCount` receives. A handler that raises fails the whole batch.
+`maxReceiveCount` receives. A handler that raises fails the whole batch. `drain` stops when
+the queue is empty (the demo, the tests); `run` polls until told to stop (`local serve`).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -87,8 +89,25 @@ class LocalPoller:
                 time.sleep(0.2)  # records in flight: wait for their visibility timeout
         return self.stats
 
-    def _gather(self) -> list[dict[str, Any]]:
+    def run(self, stop: threading.Event) -> PollStats:
+        """Poll until `stop` is set, as the mapping of a deployed stack polls for ever."""
+        while not stop.is_set():
+            batch = self._gather(first_wait=1)
+            if batch:
+                self._deliver(batch)
+        return self.stats
+
+    def _gather(self, first_wait: int = 0) -> list[dict[str, Any]]:
+        """A batch; with `first_wait`, long-poll for the first record, then open the window."""
         batch: list[dict[str, Any]] = []
+        if first_wait:
+            batch = self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=min(10, self.batch_size),
+                AttributeNames=["All"], VisibilityTimeout=self.visibility,
+                WaitTimeSeconds=first_wait,
+            ).get("Messages", [])
+            if not batch:
+                return []
         window_ends = time.monotonic() + self.window
         while len(batch) < self.batch_size and time.monotonic() < window_ends:
             answer = self.sqs.receive_message(

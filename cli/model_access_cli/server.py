@@ -1,18 +1,27 @@
-"""A moto server on 127.0.0.1 standing in for AWS: real HTTP, EventBridge rules, SQS."""
+"""A moto server on 127.0.0.1 standing in for AWS: real HTTP, EventBridge rules, SQS.
+
+`moto_server(wrap=...)` puts a WSGI middleware in front of moto's own application (the one
+`ThreadedMotoServer` serves), which is how the local stand-ins see every API call any
+client makes (`api_tap.py`).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, Final
 
 DUMMY_CREDENTIALS: Final = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
+
+WsgiApp = Callable[[dict[str, Any], Any], Any]
+Middleware = Callable[[WsgiApp], WsgiApp]
 
 
 def use_dummy_credentials(region: str) -> None:
@@ -23,15 +32,26 @@ def use_dummy_credentials(region: str) -> None:
 
 
 @contextmanager
-def moto_server(port: int = 0) -> Iterator[str]:
-    """Run a moto server on a free local port for the duration; yield its URL."""
-    from moto.server import ThreadedMotoServer
+def moto_server(port: int = 0, wrap: Middleware | None = None) -> Iterator[str]:
+    """Run a moto server on a local port (0: a free one) for the duration; yield its URL."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    host, bound = server.get_host_and_port()
+    app: WsgiApp = DomainDispatcherApplication(create_backend_app)
+    if wrap is not None:
+        app = wrap(app)
+    server = make_server("127.0.0.1", port, app, threaded=True,
+                         request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name="moto-server", daemon=True)
+    thread.start()
+    host, bound = server.server_address[:2]
     try:
-        yield f"http://{host}:{bound}"
+        yield f"http://{host!s}:{bound}"
     finally:
-        server.stop()
+        server.shutdown()
+        thread.join()

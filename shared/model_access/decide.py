@@ -100,7 +100,9 @@ def protect_owner_change(
             if owner_change_allowed(hint.caller_arn, [current_role], settings):
                 return decision
             break
-    who = next((h.caller_arn for h in reversed(edits) if h.caller_arn), None) or "an unknown caller"
+    who = next((h.caller_arn for h in reversed(edits) if h.caller_arn), None) or (
+        "an unknown caller" if edits else "nobody this event names (a native event, a re-drive "
+        "or the sweep carries no caller; the CloudTrail tag edit decides)")
     if not recorded_created or not decision.created:
         return replace(
             decision,

@@ -1,8 +1,13 @@
-"""Turn an EventBridge event (CloudTrail-shaped SageMaker call) into a typed model hint.
+"""Turn an EventBridge event into a typed model hint.
 
-The event is only a hint: the reconcile re-reads the truth from SageMaker. The parser is
-pure and strict: anything it cannot understand raises BadEventError with a reason;
-things it understands but that need no work come back as `Ignored`.
+Three kinds arrive: CloudTrail records of SageMaker API calls ("AWS API Call via
+CloudTrail"), SageMaker's own "SageMaker Model State Change" events (sent when a model is
+created or deleted, in near real time and with no trail, but naming no caller), and
+operators' "Reconcile Model" requests. Each is only a hint: the reconcile re-reads the
+truth from SageMaker, so a native event need not say whether the model was created or
+deleted, and tags inside any event are never believed. The parser is pure and strict:
+anything it cannot understand raises BadEventError with a reason; things it understands
+but that need no work come back as `Ignored`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from model_access.arns import ModelKey, is_valid_model_name, parse_model_arn
 from model_access.errors import BadEventError
 
 CLOUDTRAIL_DETAIL_TYPE: Final = "AWS API Call via CloudTrail"
+MODEL_STATE_DETAIL_TYPE: Final = "SageMaker Model State Change"
 SAGEMAKER_SOURCE: Final = "aws.sagemaker"
 SAGEMAKER_EVENT_SOURCE: Final = "sagemaker.amazonaws.com"
 RECONCILE_SOURCE: Final = "model-access"
@@ -26,16 +32,26 @@ MAX_EVENT_BYTES: Final = 1_048_576
 
 
 class Trigger(StrEnum):
-    """What made us look at a model; the handled SageMaker API calls plus a manual reconcile."""
+    """What made us look at a model: a handled SageMaker API call (CloudTrail), SageMaker's
+    own state-change event, or a manual reconcile (operator, backfill, sweep)."""
 
     CREATE = "CreateModel"
     DELETE = "DeleteModel"
     ADD_TAGS = "AddTags"
     DELETE_TAGS = "DeleteTags"
+    MODEL_STATE_CHANGE = "ModelStateChange"
     RECONCILE = "Reconcile"
+
+    @property
+    def via(self) -> str:
+        """The path the hint came by, for the log line: cloudtrail, native or reconcile."""
+        if self is Trigger.MODEL_STATE_CHANGE:
+            return "native"
+        return "reconcile" if self is Trigger.RECONCILE else "cloudtrail"
 
 
 HANDLED_EVENT_NAMES: Final = (Trigger.CREATE, Trigger.DELETE, Trigger.ADD_TAGS, Trigger.DELETE_TAGS)
+NOT_CLOUDTRAIL: Final = frozenset({Trigger.RECONCILE, Trigger.MODEL_STATE_CHANGE})
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,7 @@ class ModelHint:
     model_arn: str | None = None
     account: str | None = None
     caller_arn: str | None = None
+    """Who made the call (CloudTrail); None when the event names nobody (native, reconcile)."""
     event_time: str | None = None
     owner_value: str | None = None
     """For an AddTags that sets the owner tag: the value it set (protected mode checks it)."""
@@ -95,6 +112,8 @@ def parse_event(event: Any, owner_tag_key: str) -> ModelHint | Ignored:
         return _reconcile_hint(event, detail)
     if source != SAGEMAKER_SOURCE:
         raise BadEventError(f"source {source!r} is not {SAGEMAKER_SOURCE!r}")
+    if detail_type == MODEL_STATE_DETAIL_TYPE:
+        return _model_state_hint(event, detail)
     if detail_type != CLOUDTRAIL_DETAIL_TYPE:
         raise BadEventError(f"detail-type {detail_type!r} is not {CLOUDTRAIL_DETAIL_TYPE!r}")
     if detail.get("eventSource") != SAGEMAKER_EVENT_SOURCE:
@@ -107,8 +126,8 @@ def parse_event(event: Any, owner_tag_key: str) -> ModelHint | Ignored:
         trigger = Trigger(name or "")
     except ValueError:
         return Ignored(event_id, f"event {name!r} is not one this tool handles")
-    if trigger is Trigger.RECONCILE:
-        raise BadEventError("Reconcile is not a CloudTrail event name")
+    if trigger in NOT_CLOUDTRAIL:
+        raise BadEventError(f"{trigger} is not a CloudTrail event name")
     region = _text(detail.get("awsRegion")) or _text(event.get("region"))
     if not region:
         raise BadEventError("event has no region (detail.awsRegion or region)")
@@ -217,6 +236,39 @@ def _reconcile_hint(event: Mapping[str, Any], detail: Mapping[str, Any]) -> Mode
     if not name or not region:
         raise BadEventError("Reconcile needs detail.modelArn, or detail.modelName and region")
     return ModelHint(Trigger.RECONCILE, event_id, _checked_name(name), region)
+
+
+def _model_state_hint(event: Mapping[str, Any], detail: Mapping[str, Any]) -> ModelHint:
+    """SageMaker's own event: the model ARN from `resources` or `detail.ModelArn`, no caller.
+
+    Account and region come from the ARN (an envelope forwarded between buses is rewritten);
+    `detail.Tags` and the rest of the description are never read.
+    """
+    resources = event.get("resources")
+    listed = [r for r in resources if isinstance(r, str)] if isinstance(resources, list) else []
+    candidates = {a for a in (*listed, _text(detail.get("ModelArn"))) if a}
+    if not candidates:
+        raise BadEventError("model state change without a model ARN (resources, ModelArn)")
+    if len(candidates) > 1:
+        raise BadEventError(f"model state change names {len(candidates)} models: "
+                            f"{sorted(c[:200] for c in candidates)}")
+    arn = candidates.pop()
+    model = parse_model_arn(arn)
+    if model is None:
+        raise BadEventError(f"model state change names {arn[:200]!r}, not a model ARN")
+    name = _text(detail.get("ModelName"))
+    if name and name.lower() != model.name.lower():
+        raise BadEventError(f"ModelName {name!r} does not match model ARN {arn!r}")
+    return ModelHint(
+        trigger=Trigger.MODEL_STATE_CHANGE,
+        event_id=_text(event.get("id")) or "unknown",
+        model_name=model.name,
+        region=model.region,
+        model_arn=arn,
+        account=model.account,
+        caller_arn=None,
+        event_time=_text(event.get("time")),
+    )
 
 
 def _caller_arn(identity: Any) -> str | None:

@@ -154,6 +154,7 @@ def _record_outcomes(
         outcomes[message_id] = RecordOutcome(item.event_id, result.outcome, result.reason, item.key)
         logger.info(result.reason, extra={
             "event_id": item.event_id, "message_id": message_id, "trigger": item.trigger.value,
+            "via": item.trigger.via, "model_name": item.model_name,
             "model_arn": result.model_arn or item.model_arn, "owner": result.owner,
             "outcome": result.outcome.value, "granted_to": result.granted_to,
             "revoked_from": list(result.revoked_from), "policy": result.policy,

@@ -13,7 +13,7 @@ from model_access.aws.records import GrantRecord
 from model_access.provisioner import handle
 from model_access.runtime import Runtime, build_runtime
 from model_access.state import RoleState
-from model_access_cli import cloudtrail
+from model_access_cli import cloudtrail, native_events
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -95,6 +95,12 @@ class World:
     def add_tags_event(self, name: str, owner: str, **kw: Any) -> dict[str, Any]:
         return cloudtrail.envelope(cloudtrail.add_tags(self.arns[name], {"owner-role": owner},
                                                        **kw))
+
+    def native_event(self, name: str, *, tags: Mapping[str, str] | None = None,
+                     arn: str | None = None) -> dict[str, Any]:
+        """SageMaker's own "Model State Change" for a model (created or deleted: same shape)."""
+        return native_events.envelope(arn or self.arns[name], name, tags=tags,
+                                      event_id=str(uuid.uuid4()))
 
     def delete_tags_event(self, name: str, **kw: Any) -> dict[str, Any]:
         return cloudtrail.envelope(cloudtrail.delete_tags(self.arns[name], ["owner-role"], **kw))

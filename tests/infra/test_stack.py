@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from model_access.patterns import reconcile_requests_pattern, sagemaker_model_calls_pattern
+from model_access.patterns import (
+    reconcile_requests_pattern,
+    sagemaker_model_calls_pattern,
+    sagemaker_model_state_pattern,
+)
 from model_access.settings import Env, Settings
 from model_access_cli import package
 from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun, program_module, run_program
@@ -154,9 +158,10 @@ def test_redrive_rule_routes_operator_requests_to_the_queue(stack: StackRun) -> 
 
 
 def test_queue_policies_admit_only_the_rules(stack: StackRun) -> None:
-    """Only EventBridge acting for our two rules may send to the queue and its DLQ."""
-    rule_arn = [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/model-access-sagemaker-model-calls",
-                f"arn:aws:events:{REGION}:{ACCOUNT}:rule/model-access-reconcile-requests"]
+    """Only EventBridge acting for our three rules may send to the queue and its DLQ."""
+    rule_arn = [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/model-access-{name}"
+                for name in ("sagemaker-model-calls", "sagemaker-model-state",
+                             "reconcile-requests")]
     policies = stack.of_type("aws:sqs/queuePolicy:QueuePolicy")
     assert len(policies) == 2
     for policy in policies:
@@ -243,6 +248,7 @@ def test_schedule_off_and_trail_on() -> None:
     """`backfillSchedule: off` drops the sweep; `createTrail: true` adds a logging trail."""
     run = run_program({"backfillSchedule": "off", "createTrail": True})
     assert [r.name for r in run.of_type(RULE)] == ["model-access-routing-rule",
+                                                   "model-access-routing-native-rule",
                                                    "model-access-routing-redrive-rule"]
     trail = run.one("aws:cloudtrail/trail:Trail").inputs
     assert trail["enableLogging"] is True
@@ -277,3 +283,40 @@ def test_components_parent_and_name_their_children(stack: StackRun) -> None:
             assert resource.parent_type.startswith("model-access:index:"), resource.name
             assert resource.parent_name in components, resource.name
             assert resource.name.startswith(f"{resource.parent_name}-"), resource.name
+
+
+NATIVE_RULE = "routing-native-rule"
+TRAIL = "aws:cloudtrail/trail:Trail"
+
+
+@pytest.mark.parametrize(("trigger", "cloudtrail", "native"), [
+    ("cloudtrail", True, False), ("native", False, True), ("both", True, True)])
+def test_trigger_decides_the_rules(trigger: str, cloudtrail: bool, native: bool) -> None:
+    """Each mode has the rules it needs, built by the runtime's pattern builder, all targeted."""
+    run = run_program({"trigger": trigger})
+    patterns = {r.name: json.loads(r.inputs["eventPattern"]) for r in run.of_type(RULE)
+                if "eventPattern" in r.inputs}
+    assert ("model-access-routing-rule" in patterns) is cloudtrail
+    assert ("model-access-routing-native-rule" in patterns) is native
+    if native:
+        assert patterns["model-access-routing-native-rule"] == sagemaker_model_state_pattern()
+        target = run.one("aws:cloudwatch/eventTarget:EventTarget", "routing-native-target")
+        assert target.inputs["arn"] == queue_arn("model-access-events")
+        assert target.inputs["deadLetterConfig"] == {"arn": queue_arn("model-access-events-dlq")}
+    targets = [t for t in run.of_type("aws:cloudwatch/eventTarget:EventTarget")
+               if t.inputs["arn"] == queue_arn("model-access-events")]
+    assert len(targets) == len(patterns)  # one per rule, the re-drive rule's included
+    for policy in run.of_type("aws:sqs/queuePolicy:QueuePolicy"):
+        allowed = policy.json("policy")["Statement"][0]["Condition"]["ArnEquals"]
+        assert len(allowed["aws:SourceArn"]) == len(patterns)
+
+
+def test_native_trigger_has_no_trail_and_refuses_one() -> None:
+    """`trigger: native` needs no trail: none is declared, and `createTrail: true` is refused."""
+    run = run_program({"trigger": "native"})
+    assert not run.of_type(TRAIL)
+    assert not run.of_type("aws:s3/bucket:Bucket")
+    with pytest.raises(Exception, match="createTrail: a stack with trigger 'native'"):
+        run_program({"trigger": "native", "createTrail": True})
+    with pytest.raises(Exception, match="trigger 'sometimes'"):
+        run_program({"trigger": "sometimes"})

@@ -130,3 +130,55 @@ def test_parse_rejects_invalid_model_name() -> None:
     event["detail"]["requestParameters"]["modelName"] = "bad name*"
     with pytest.raises(BadEventError, match="valid SageMaker model name"):
         parse_event(event, KEY)
+
+
+def test_parse_native_create_names_the_model_and_no_caller() -> None:
+    """A native event yields the model ARN from resources, account and region from it, no caller."""
+    hint = parse_event(load_event("lambda/native-create-model.json"), KEY)
+    assert isinstance(hint, ModelHint)
+    assert hint.trigger is Trigger.MODEL_STATE_CHANGE and hint.trigger.via == "native"
+    assert hint.model_arn == "arn:aws:sagemaker:us-east-1:123456789012:model/churn-predictor-v3"
+    assert (hint.account, hint.region, hint.caller_arn) == ("123456789012", "us-east-1", None)
+    assert hint.owner_value is None  # detail.Tags is never read
+    assert hint.event_id == "5e1c2f4a-8b3d-4c6e-9f0a-1b2c3d4e5f60"
+
+
+def test_parse_native_delete_is_the_same_hint_shape() -> None:
+    """Create and delete look alike; the reconcile re-reads the truth to tell them apart."""
+    created = parse_event(load_event("lambda/native-create-model.json"), KEY)
+    deleted = parse_event(load_event("lambda/native-delete-model.json"), KEY)
+    assert isinstance(created, ModelHint) and isinstance(deleted, ModelHint)
+    assert (created.key, created.trigger) == (deleted.key, deleted.trigger)
+
+
+def test_parse_native_arn_from_detail_when_resources_are_empty() -> None:
+    """Without `resources`, detail.ModelArn names the model."""
+    event = load_event("lambda/native-create-model.json")
+    event["resources"] = []
+    hint = parse_event(event, KEY)
+    assert isinstance(hint, ModelHint) and hint.model_name == "churn-predictor-v3"
+
+
+@pytest.mark.parametrize(("change", "needle"), [
+    ({"resources": [], "detail": {"ModelName": "x"}}, "without a model ARN"),
+    ({"resources": ["arn:aws:sagemaker:us-east-1:123456789012:model/other"]}, "names 2 models"),
+    ({"resources": ["arn:aws:sagemaker:us-east-1:123456789012:endpoint/e"],
+      "detail": {}}, "not a model ARN"),
+    ({"detail": {"ModelName": "another",
+                 "ModelArn": "arn:aws:sagemaker:us-east-1:123456789012:model/churn-predictor-v3"}},
+     "does not match"),
+])
+def test_parse_native_malformed_raises_bad_event(change: dict[str, object], needle: str) -> None:
+    """Missing, conflicting or non-model ARNs in a native event are bad events, with a reason."""
+    event = load_event("lambda/native-create-model.json")
+    event.update(change)
+    with pytest.raises(BadEventError, match=needle):
+        parse_event(event, KEY)
+
+
+def test_parse_cloudtrail_event_named_like_a_native_trigger_is_bad() -> None:
+    """A CloudTrail record cannot claim the native (or reconcile) trigger by its eventName."""
+    event = load_event("lambda/create-model.json")
+    event["detail"]["eventName"] = "ModelStateChange"
+    with pytest.raises(BadEventError, match="not a CloudTrail event name"):
+        parse_event(event, KEY)
