@@ -19,10 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+from botocore.exceptions import ClientError
+
 from model_access.arns import ModelKey, parse_model_arn
 from model_access.aws.iam import decode_document
 from model_access.aws.models import ModelTruth
 from model_access.aws.sweep_state import SweepState, SweepStates
+from model_access.aws.translate import error_code
 from model_access.events import ModelHint, Trigger
 from model_access.grants import document_hash
 from model_access.inventory import PolicyFinding, compare, drift_by_role
@@ -204,8 +207,13 @@ def collect(rt: Runtime, run_id: str, listed: Callable[[int], None] = lambda _n:
         answer = rt.clients.iam.list_policy_versions(PolicyArn=arn)
         return [v["VersionId"] for v in answer["Versions"]]
 
-    def hash_of(arn: str, version: str) -> str:
-        answer = rt.clients.iam.get_policy_version(PolicyArn=arn, VersionId=version)
+    def hash_of(arn: str, version: str) -> str | None:
+        try:
+            answer = rt.clients.iam.get_policy_version(PolicyArn=arn, VersionId=version)
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                return None  # listed by a lagging ListPolicyVersions, deleted since
+            raise
         return document_hash(decode_document(answer["PolicyVersion"].get("Document", {})))
 
     findings = compare(rows, roles, versions, hash_of)

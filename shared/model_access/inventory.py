@@ -45,7 +45,7 @@ def compare(
     rows: Iterable[InventoryRow],
     roles: Iterable[RoleGrants],
     versions_of: Callable[[str], list[str]] | None = None,
-    hash_of: Callable[[str, str], str] | None = None,
+    hash_of: Callable[[str, str], str | None] | None = None,
 ) -> list[PolicyFinding]:
     """Every finding, role by role; `versions_of(arn)` (ListPolicyVersions) is optional.
 
@@ -83,7 +83,7 @@ def compare(
                 extra = sorted(v for v in set(versions_of(policy.arn)) - set(policy.versions)
                                - {policy.version_id or ""}
                                if hash_of is None
-                               or hash_of(policy.arn, v) != policy.document_hash)
+                               or hash_of(policy.arn, v) not in {policy.document_hash, None})
                 if extra:
                     add("extra-version", f"versions the tool did not write: {extra}")
     for arn, row in sorted(by_arn.items()):

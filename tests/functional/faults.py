@@ -220,3 +220,56 @@ class CrashAfter:
                 self.dead = True
                 raise Crash(f"stopped after write {len(self.writes)} ({self.writes[-1]})")
         return after_call
+
+
+LAGGING_OPERATIONS = ("GetPolicy", "GetPolicyVersion", "ListAttachedRolePolicies",
+                      "ListPolicyVersions", "ListPolicies", "ListEntitiesForPolicy")
+
+
+class LaggingReads:
+    """IAM reads that lag one write behind, as IAM's eventual consistency allows.
+
+    moto is strongly consistent. With this layer, a read answers what the same read answered
+    before the latest IAM write (when it was made before that write): right after
+    CreatePolicyVersion, GetPolicy still shows the previous default version, and
+    ListAttachedRolePolicies the previous attachments. A plan built on such a read drops the
+    newest grant; the engine must never build one.
+    """
+
+    def __init__(self, clients: Clients, operations: tuple[str, ...] = LAGGING_OPERATIONS) -> None:
+        self.client = clients.iam
+        self.operations = operations
+        self.answers: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.writes = 0
+        self.lagged = 0
+
+    def __enter__(self) -> LaggingReads:
+        events = self.client.meta.events
+        events.register("before-call.iam", self._before, unique_id="lag-before")
+        events.register("after-call.iam", self._after, unique_id="lag-after")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        events = self.client.meta.events
+        events.unregister("before-call.iam", unique_id="lag-before")
+        events.unregister("after-call.iam", unique_id="lag-after")
+
+    def _before(self, model: Any, params: Any, context: Any, **_: Any) -> None:
+        if is_write(model.name):
+            self.writes += 1
+        elif model.name in self.operations:
+            context["lag_key"] = f"{model.name}:{json.dumps(params, sort_keys=True, default=str)}"
+
+    def _after(self, parsed: Any, context: Any, model: Any, **_: Any) -> None:
+        key = context.get("lag_key")
+        if key is None or not isinstance(parsed, dict) or "Error" in parsed:
+            return
+        import copy
+
+        fresh = copy.deepcopy(parsed)
+        previous = self.answers.get(key)
+        if previous is not None and previous[0] < self.writes:
+            parsed.clear()
+            parsed.update(copy.deepcopy(previous[1]))
+            self.lagged += 1
+        self.answers[key] = (self.writes, fresh)
