@@ -82,8 +82,11 @@ def main(argv: list[str] | None = None) -> int:
                         backfill=(our_backfill, base_backfill),
                         single=(our_single, base_single),
                         capacity=(capacity, capacity_moto), cold=cold, plan=plan)
+    from bench import scale
+
+    results["scale"] = scale.run(options.quick, step)
     results["elapsed_seconds"] = round(time.perf_counter() - began, 1)
-    goal_rows = report.goals(results)
+    goal_rows = report.goals(results) + scale.goals(results["scale"])
     results["goals"] = [g.as_dict() for g in goal_rows]
     options.out.mkdir(parents=True, exist_ok=True)
     report.write_json(options.out / "results.json", results)

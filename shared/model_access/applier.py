@@ -112,11 +112,19 @@ class GroupApplier:
         return [k for k in keys if k not in w.done]
 
     def stale(self, key: ModelKey) -> bool:
+        """Whether the truth may be older than something the tool already acted on.
+
+        A truth from the tag index may decide a holder change only for a model the tool
+        never recorded (version 0): every event that changes an owner or deletes a model
+        leaves a record, so version 0 under the lease means nothing was processed since the
+        index was read, and a later change's event will be processed after us. A truth read
+        before a record was written may be older than that record.
+        """
         w = self.work
-        truth = w.truths.get(key)
-        if truth is None or truth.from_index:
+        truth, record = w.truths.get(key), w.records[key]
+        if truth is None or (truth.from_index and record.version > 0):
             return True
-        updated = _timestamp(w.records[key].updated_at)
+        updated = _timestamp(record.updated_at)
         return updated is not None and updated >= w.truth_at[key] - RECORD_SKEW_SECONDS
 
     # --- planning ------------------------------------------------------------------------

@@ -323,7 +323,9 @@ def foreign_model(hint: ModelHint, scope: Scope) -> str | None:
 
 
 NOT_RECORDED = frozenset({Outcome.NO_OWNER_TAG, Outcome.MODEL_GONE})
-"""Outcomes not worth a record for a model the tool never recorded (most of an account)."""
+"""Outcomes not worth a record for a model the tool never recorded (most of an account),
+when only a creation or a sweep looked at it; see GroupApplier.stale for why tag edits and
+deletions are always recorded."""
 
 
 def final_record(
@@ -336,8 +338,9 @@ def final_record(
     """The record after a finished reconcile, or None when nothing worth writing changed."""
     role = result.granted_to
     status = "granted" if role else ("refused" if result.outcome.is_refusal else "absent")
-    if record.version == 0 and (status == "absent" or result.outcome in NOT_RECORDED):
-        return None
+    quiet = all(h.trigger in (Trigger.CREATE, Trigger.RECONCILE) for h in hints)
+    if record.version == 0 and quiet and (status == "absent" or result.outcome in NOT_RECORDED):
+        return None  # an event that changed a tag or deleted the model always leaves a mark
     same_model = bool(decision.created) and decision.created == record.model_created
     created = decision.created or (record.model_created if same_model or not decision.exists
                                    else None)
