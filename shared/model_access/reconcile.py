@@ -338,7 +338,8 @@ def final_record(
     """The record after a finished reconcile, or None when nothing worth writing changed."""
     role = result.granted_to
     status = "granted" if role else ("refused" if result.outcome.is_refusal else "absent")
-    quiet = all(h.trigger in (Trigger.CREATE, Trigger.RECONCILE) for h in hints)
+    quiet = all(h.trigger in (Trigger.CREATE, Trigger.RECONCILE)
+                or (h.trigger is Trigger.MODEL_STATE_CHANGE and decision.exists) for h in hints)
     if record.version == 0 and quiet and (status == "absent" or result.outcome in NOT_RECORDED):
         return None  # an event that changed a tag or deleted the model always leaves a mark
     same_model = bool(decision.created) and decision.created == record.model_created
