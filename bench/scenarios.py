@@ -610,34 +610,33 @@ def planning(models: int, repeats: int) -> dict[str, Any]:
     """CPU time of `plan_role` (packing included) for a role holding `models` models."""
     from model_access.access import profile_from_settings
     from model_access.arns import Scope
-    from model_access.owner import RoleFacts
+    from model_access.grants import RoleGrants, WrittenPolicy, document_hash
     from model_access.packing import pack
     from model_access.plan import plan_role, role_share
     from model_access.policy import PolicyShape
     from model_access.settings import Settings
-    from model_access.state import RoleState, ToolPolicy
 
     settings = Settings()
     shape = PolicyShape(profile_from_settings(settings), Scope("aws", REGION, ACCOUNT))
     arns = [f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{model_name(i)}"
             for i in range(models + 1)]
-    role = RoleFacts("planner", "/", f"arn:aws:iam::{ACCOUNT}:role/planner")
     slots = role_share(DEFAULT_QUOTA, settings.role_policy_share, 0)
     packed = pack({}, arns[:models], [], base_size=shape.base_size, arn_cost=shape.arn_cost,
                   budget=settings.policy_size_budget, max_slots=slots)
     if packed.unplaced:
         raise RuntimeError(f"{models} models do not fit one role")
-    tool = {i: ToolPolicy(f"model-access-planner-{i:02d}", f"arn:x:{i}", i, True, "v1",
-                          shape.render(a), frozenset(a)) for i, a in packed.slots.items()}
-    holding = RoleState(role, DEFAULT_QUOTA, 0, tool)
-    empty = RoleState(role, DEFAULT_QUOTA, 0, {})
+    written = {i: WrittenPolicy(i, f"model-access-planner-{i:02d}", f"arn:x:{i}", f"ID{i}",
+                                "v1", document_hash(shape.render(a)), True, ("v1",))
+               for i, a in packed.slots.items()}
+    holding = RoleGrants("planner", 1, packed.slots, written)
+    empty = RoleGrants("planner")
 
-    def cpu_ms(state: RoleState, add: list[str]) -> float:
+    def cpu_ms(grants: RoleGrants, add: list[str]) -> float:
         samples = []
         for _ in range(repeats):
             started = time.thread_time_ns()
-            plan_role(state, add, [], shape=shape, budget=settings.policy_size_budget,
-                      share=settings.role_policy_share, name_prefix=settings.policy_name_prefix)
+            plan_role(grants, add, [], shape=shape, budget=settings.policy_size_budget,
+                      max_slots=slots, name_prefix=settings.policy_name_prefix)
             samples.append((time.thread_time_ns() - started) / 1e6)
         return round(statistics.median(samples), 3)
 

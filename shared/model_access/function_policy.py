@@ -58,8 +58,12 @@ TABLE_ITEM_ACTIONS: Final = (
     "dynamodb:UpdateItem",
 )
 TABLE_READ_ACTIONS: Final = ("dynamodb:Query", "dynamodb:Scan")
-QUEUE_CONSUME_ACTIONS: Final = ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")
-"""What the event source mapping polls with (the runtime itself never calls SQS)."""
+QUEUE_CONSUME_ACTIONS: Final = (
+    "sqs:ChangeMessageVisibility",  # a record whose role is busy comes back in seconds
+    "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage",
+)
+"""What the event source mapping polls with, plus what the provisioner uses to bring a
+record whose role is busy back within seconds (ChangeMessageVisibility)."""
 LOG_ACTIONS: Final = ("logs:CreateLogStream", "logs:PutLogEvents")
 POLICY_ARN_CONDITION_KEY: Final = "iam:PolicyARN"
 

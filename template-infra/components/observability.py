@@ -31,7 +31,8 @@ class ObservabilityArgs:
 
 
 class Observability(pulumi.ComponentResource):
-    """One dashboard; alarms on DLQ depth and on each function's errors."""
+    """One dashboard; alarms on DLQ depth, on each function's errors and on the account's
+    managed policy quota."""
 
     def __init__(self, name: str, args: ObservabilityArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -71,6 +72,13 @@ class Observability(pulumi.ComponentResource):
             )
             for label, function in (("provisioner", args.provisioner), ("backfill", args.backfill))
         ]
+        self.policy_quota_alarm = self._alarm(
+            f"{name}-account-policy-quota", f"{args.name_prefix}-account-policy-quota",
+            "CreatePolicy hit the account's customer managed policy quota (1,500 by default): "
+            "grants are refused as AccountPolicyQuota until the quota is raised or freed.",
+            namespace=args.namespace, metric_name="AccountPolicyQuota",
+            dimensions={"service": args.service}, statistic="Sum",
+        )
         self.register_outputs({"dashboard_name": self.dashboard.dashboard_name, "url": self.url})
 
     def _alarm(self, resource_name: str, alarm_name: str, description: str, *,

@@ -32,6 +32,12 @@ SERVICES = ("iam", "sagemaker", "tagging", "dynamodb", "sts")
 TOTAL_ATTEMPTS = 6
 """botocore's `max_attempts=5` (Clients' DEFAULT_CONFIG) means 5 retries: 6 attempts a call."""
 
+IAM_ANSWERS = {
+    "entity-exists": "EntityAlreadyExists",  # a name taken at another path
+    "limit-exceeded": "LimitExceeded",  # the account's managed policy quota
+    "delete-conflict": "DeleteConflict",  # still attached, as IAM may say right after detach
+    "concurrent-modification": "ConcurrentModification",
+}
 _QUERY = {"iam", "sts"}  # XML error bodies; the others speak JSON
 UNREACHED = "https://fault-injected.invalid/"
 """In-process moto answers from a before-send hook too, and every such hook runs; a request
@@ -62,7 +68,7 @@ class Rule:
 
     `kind`: throttle (400), error500 (not applied), error500-applied (applied, then a 500
     answer: the ambiguous case), connection (refused), timeout (after `delay`), slow (delayed
-    by `delay`, then answered normally).
+    by `delay`, then answered normally), or one of IAM_ANSWERS (a 409 IAM error).
     """
 
     kind: str
@@ -154,6 +160,8 @@ class Faults:
                     return error_response(request, service, 400, code)
                 if rule.kind == "error500":
                     return error_response(request, service, 500, "InternalFailure")
+                if rule.kind in IAM_ANSWERS:  # IAM rules moto does not enforce, said by IAM
+                    return error_response(request, service, 409, IAM_ANSWERS[rule.kind])
                 if rule.kind == "connection":
                     raise EndpointConnectionError(endpoint_url=request.url)
                 if rule.kind == "timeout":

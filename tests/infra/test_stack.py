@@ -62,6 +62,14 @@ def test_each_function_has_error_alarm(stack: StackRun) -> None:
     assert alarmed == names
 
 
+def test_account_policy_quota_has_an_alarm(stack: StackRun) -> None:
+    """AccountPolicyQuota (CreatePolicy refused by the account's quota) raises an alarm."""
+    alarms = [a.inputs for a in stack.of_type(ALARM)
+              if a.inputs["metricName"] == "AccountPolicyQuota"]
+    assert len(alarms) == 1 and alarms[0]["namespace"] == "ModelAccess"
+    assert alarms[0]["dimensions"] == {"service": "model-access"}
+
+
 def test_event_source_mapping_reports_batch_item_failures(stack: StackRun) -> None:
     """The mapping asks for partial batch responses and takes batching from config."""
     mapping = stack.one(MAPPING).inputs
