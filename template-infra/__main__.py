@@ -27,6 +27,8 @@ from stack_config import StackConfig
 
 config = StackConfig.from_pulumi(pulumi.Config())
 config.check()
+for warning in config.insecure_choices():
+    pulumi.log.warn(warning)
 prefix = config.name_prefix
 account_id = aws.get_caller_identity_output().account_id
 partition = aws.get_partition_output().partition
@@ -50,6 +52,7 @@ EventRouting(f"{prefix}-routing", EventRoutingArgs(
     event_max_age_seconds=config.event_max_age_seconds,
     event_retry_attempts=config.event_retry_attempts,
     trigger=config.trigger_mode,
+    redrive_principals=config.redrive_principals,
 ))
 
 functions = Functions(f"{prefix}-functions", FunctionsArgs(

@@ -19,7 +19,7 @@ from model_access.access import profile_from_settings, validate_profile
 from model_access.catalog import default_catalog
 from model_access.errors import ConfigurationError
 from model_access.patterns import TriggerMode
-from model_access.settings import Env, Settings
+from model_access.settings import ANY_ROLE, Env, OwnerChangeMode, Settings
 
 LAMBDA_RUNTIME: Final = "python3.13"
 LAMBDA_ARCHITECTURE: Final = "arm64"
@@ -34,6 +34,7 @@ LOG_RETENTION_DAYS: Final = frozenset(
      2922, 3288, 3653}
 )
 _SCHEDULE = re.compile(r"^(rate|cron)\(.+\)$")
+_IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/\S+$")
 
 
 def config_key(field_name: str) -> str:
@@ -61,6 +62,7 @@ class StackConfig:
     log_retention_days: int = 30
     backfill_schedule: str = "rate(1 day)"
     alarm_topic_arn: str = ""
+    redrive_principals: tuple[str, ...] = ()
     create_trail: bool = False
     trigger: str = "both"
     owner_tag_key: str = "owner-role"
@@ -74,8 +76,8 @@ class StackConfig:
     keep_policy_versions: int = 3
     deny_roles: tuple[str, ...] = ()
     role_path_prefix: str = ""
-    role_tag: str = ""
-    owner_change_mode: str = "open"
+    role_tag: str = "model-access:eligible=true"
+    owner_change_mode: str = "protected"
     owner_change_allow: tuple[str, ...] = ()
     lease_seconds: int = 120
     lease_wait_seconds: int = 5
@@ -199,6 +201,8 @@ class StackConfig:
             found.append("eventMaxAgeSeconds: EventBridge takes 60..86400")
         if not 0 <= self.event_retry_attempts <= 185:
             found.append("eventRetryAttempts: EventBridge takes 0..185")
+        found += [f"redrivePrincipals: {arn!r} is not an IAM role or user ARN"
+                  for arn in self.redrive_principals if not _IAM_PRINCIPAL.match(arn)]
         return found
 
     def _function_problems(self) -> list[str]:
@@ -222,6 +226,22 @@ class StackConfig:
             found.append(f"logRetentionDays: CloudWatch Logs takes one of {allowed}")
         if self.schedule_enabled and not _SCHEDULE.match(self.backfill_schedule.strip()):
             found.append("backfillSchedule: 'off', 'rate(...)' or 'cron(...)'")
+        return found
+
+    def insecure_choices(self) -> list[str]:
+        """Explicitly chosen open modes, as warnings `pulumi up` prints (pulumi.log.warn)."""
+        settings = self.runtime_settings("123456789012", "aws", "us-east-1")
+        found = []
+        if settings.owner_change_mode is OwnerChangeMode.OPEN:
+            found.append("ownerChangeMode is 'open': anyone allowed sagemaker:AddTags on a "
+                         "model (AmazonSageMakerFullAccess includes it) can move its grant to "
+                         "any eligible role; 'protected' honours only the owner and "
+                         "ownerChangeAllow")
+        if settings.every_role_eligible:
+            found.append(f"roleTag is '{ANY_ROLE}' and rolePathPrefix is empty: every role in "
+                         "the account is eligible, so anyone able to create or tag a model can "
+                         "route grants to (and fill the policy slots of) any role; opt roles "
+                         "in with a tag or a path instead")
         return found
 
     def check(self) -> None:

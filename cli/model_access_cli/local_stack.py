@@ -3,7 +3,8 @@
 Same names and shapes as the Pulumi stack: the grant table (with its `by-role` index and
 TTL), the event queue with its DLQ, and the EventBridge rules with the production patterns
 for the chosen trigger (`cloudtrail`, `native` or `both`, as the stack setting `trigger`)
-plus operators' re-drive rule. Safe to run again.
+plus operators' re-drive rule, and both queues' policies from the same builder the stack
+uses (`event_queue_policies`; moto stores them but does not enforce them). Safe to run again.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from model_access.aws.records import ROLE_INDEX
 from model_access.patterns import (
     MODEL_CALLS_RULE,
     TriggerMode,
+    event_queue_policies,
     pattern_json,
-    queue_policy,
     reconcile_requests_pattern,
     trigger_patterns,
 )
@@ -83,11 +84,9 @@ def local_up(clients: Clients, settings: Settings,
     )["RuleArn"]
     clients.events.put_targets(Rule=REDRIVE_RULE_NAME,
                                Targets=[{"Id": "queue", "Arn": queue_arn}])
-    clients.sqs.set_queue_attributes(
-        QueueUrl=queue_url,
-        Attributes={"Policy": json.dumps(queue_policy(queue_arn,
-                                                      [*rule_arns.values(), redrive_arn]))},
-    )
+    policies = event_queue_policies(queue_arn, dlq_arn, [*rule_arns.values(), redrive_arn])
+    for url, policy in zip((queue_url, dlq_url), policies, strict=True):
+        clients.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
     rules = tuple(rule_arns)
     return LocalStack(settings.table_name, queue_url, queue_arn, dlq_url, dlq_arn, rules[0],
                       rules)

@@ -77,8 +77,12 @@ def protect_owner_change(
 ) -> Decision:
     """In protected mode, refuse an owner change nobody trusted made; else pass `decision` on.
 
-    A change is trusted when the newest tag edit that set today's owner value came from the
-    current owner role or an allowlisted caller. Removing the owner tag, or pointing it at
+    A change is trusted when the newest *believed* tag edit that set today's owner value came
+    from the current owner role or an allowlisted caller. A hint's caller is believed only
+    when its entry path vouches for it (`ModelHint.caller_trusted`: read from the
+    EventBridge-only queue); a direct invoke names a caller anyone could have typed, so a
+    change only such a hint vouches for is refused as `UnverifiedCaller` until the real
+    CloudTrail event arrives through the queue. Removing the owner tag, or pointing it at
     anything that is not a usable role, is an owner change too: otherwise a stranger could
     move a grant in two steps (remove the tag, so the grant is revoked and nobody is the
     current owner; then name their own role). A model re-created under a reused name
@@ -95,30 +99,31 @@ def protect_owner_change(
     if recorded_created and decision.created and recorded_created != decision.created:
         return decision
     edits = sorted((h for h in hints if h.is_tag_edit), key=lambda h: h.event_time or "")
-    for hint in reversed(edits):
-        if hint.owner_value == decision.owner_value:
-            if owner_change_allowed(hint.caller_arn, [current_role], settings):
-                return decision
-            break
-    who = next((h.caller_arn for h in reversed(edits) if h.caller_arn), None) or (
-        "an unknown caller" if edits else "nobody this event names (a native event, a re-drive "
-        "or the sweep carries no caller; the CloudTrail tag edit decides)")
+    believed = [h for h in edits if h.caller_trusted]
+    setting_today = [h for h in reversed(believed) if h.owner_value == decision.owner_value]
+    if setting_today and owner_change_allowed(setting_today[0].caller_arn, [current_role],
+                                              settings):
+        return decision
+    claimed = None if setting_today else next(
+        (h for h in reversed(edits) if not h.caller_trusted
+         and h.owner_value == decision.owner_value
+         and owner_change_allowed(h.caller_arn, [current_role], settings)), None)
+    if claimed is not None:
+        outcome = Outcome.UNVERIFIED_CALLER
+        change = (f"owner tag changed from {current_role} to {decision.owner_value!r}; only an "
+                  f"unverified event (a direct invoke, not the event queue; id "
+                  f"{claimed.event_id}) vouches for it, and the caller it names "
+                  f"({claimed.caller_arn}) is not believed")
+    else:
+        outcome = Outcome.OWNER_CHANGE_DENIED
+        who = next((h.caller_arn for h in reversed(believed) if h.caller_arn), None) or (
+            "an unknown caller" if edits else "nobody this event names (a native event, a "
+            "re-drive or the sweep carries no caller; the CloudTrail tag edit decides)")
+        change = (f"owner tag changed from {current_role} to {decision.owner_value!r} by "
+                  f"{who}, neither the current owner nor allowlisted")
     if not recorded_created or not decision.created:
-        return replace(
-            decision,
-            desired_role=None,
-            refusal=Refusal(
-                Outcome.OWNER_CHANGE_DENIED,
-                f"owner changed from {current_role} to {decision.owner_value!r} by {who}; "
-                "cannot verify it is the same model, so the grant is revoked and not moved",
-            ),
-        )
-    return replace(
-        decision,
-        desired_role=current_role,
-        refusal=Refusal(
-            Outcome.OWNER_CHANGE_DENIED,
-            f"owner tag changed from {current_role} to {decision.owner_value!r} by {who}, "
-            f"neither the current owner nor allowlisted; the grant stays with {current_role}",
-        ),
-    )
+        return replace(decision, desired_role=None, refusal=Refusal(
+            outcome, f"{change}; cannot verify it is the same model, so the grant is revoked "
+                     "and not moved"))
+    return replace(decision, desired_role=current_role, refusal=Refusal(
+        outcome, f"{change}; the grant stays with {current_role}"))

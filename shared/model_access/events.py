@@ -69,6 +69,10 @@ class ModelHint:
     event_time: str | None = None
     owner_value: str | None = None
     """For an AddTags that sets the owner tag: the value it set (protected mode checks it)."""
+    caller_trusted: bool = False
+    """Whether `caller_arn` may be believed. Only the entry path knows: a body read from the
+    event queue, whose policy admits nothing but our EventBridge rules, is trusted; a direct
+    invoke is a hint, never an identity. The parser itself never sets it."""
 
     @property
     def key(self) -> ModelKey:

@@ -5,8 +5,9 @@ infra tests lint it against the IAM catalog and run it under moto's IAM enforcem
 
 The guard rails hold even against a bug in the runtime:
 - IAM policy writes only on the tool's own path (`policy<path>*`);
-- attach/detach only of policies on that path (`iam:PolicyARN` condition), only on eligible
-  roles (role path prefix and/or role tag), never on the functions' own role, on
+- attach/detach only of policies on that path (`iam:PolicyARN` condition); attach only on
+  roles that opted in (the role tag, `iam:ResourceTag`, or the role path prefix, as the
+  runtime's `owner.eligibility_refusal`), never on the functions' own role, on
   service-linked roles or on the deny list (explicit Deny);
 - SageMaker read-only; the grant table, queue, log groups and backfill function by ARN.
 """
@@ -90,9 +91,9 @@ def tool_policy_arn_pattern(settings: Settings) -> str:
     return _iam_arn(settings, f"policy{settings.policy_path}*")
 
 
-def eligible_roles_arn_pattern(settings: Settings) -> str:
-    """Roles that may receive a tool policy: all roles, or those under the path prefix."""
-    return _iam_arn(settings, f"role{settings.role_path_prefix or '/'}*")
+def role_arn_pattern(settings: Settings, path: str = "/") -> str:
+    """Every role under `path`: `arn:<p>:iam::<account>:role<path>*`."""
+    return _iam_arn(settings, f"role{path}*")
 
 
 def protected_role_arns(settings: Settings, own_role_path: str = "/") -> list[str]:
@@ -130,20 +131,33 @@ def _deny_statements(settings: Settings, own_role_path: str) -> list[dict[str, A
 
 
 def _attach_statements(settings: Settings) -> list[dict[str, Any]]:
-    """Attach needs an eligible role; detach only our policy ARN, so a role that loses its
-    eligibility tag can still have its grant revoked (a role's path never changes)."""
+    """Attach only onto roles that opted in, by the tag (any path) or by the path prefix,
+    the two ways the runtime accepts. Detach needs only our policy ARN, on every role attach
+    could reach, so a role that loses its tag can still have its grant revoked."""
     only_tool_policies = {"ArnLike": {POLICY_ARN_CONDITION_KEY: tool_policy_arn_pattern(settings)}}
-    attach_condition: dict[str, dict[str, str]] = dict(only_tool_policies)
+    every_role = role_arn_pattern(settings)
+    attach: list[dict[str, Any]] = []
+    if settings.every_role_eligible:  # explicit configuration: MODEL_ACCESS_ROLE_TAG=*
+        attach.append({"Sid": "AttachToolPoliciesToAnyRole", "Effect": "Allow",
+                       "Action": [ATTACH_ROLE_POLICY], "Resource": every_role,
+                       "Condition": only_tool_policies})
     if settings.role_tag is not None:
         key, value = settings.role_tag
-        attach_condition["StringEquals"] = {f"iam:ResourceTag/{key}": value}
-    roles = eligible_roles_arn_pattern(settings)
-    return [
-        {"Sid": "AttachToolPoliciesToEligibleRoles", "Effect": "Allow",
-         "Action": [ATTACH_ROLE_POLICY], "Resource": roles, "Condition": attach_condition},
-        {"Sid": "DetachToolPolicies", "Effect": "Allow",
-         "Action": [DETACH_ROLE_POLICY], "Resource": roles, "Condition": only_tool_policies},
-    ]
+        attach.append({"Sid": "AttachToolPoliciesToTaggedRoles", "Effect": "Allow",
+                       "Action": [ATTACH_ROLE_POLICY], "Resource": every_role,
+                       "Condition": {**only_tool_policies,
+                                     "StringEquals": {f"iam:ResourceTag/{key}": value}}})
+    if settings.role_path_prefix:
+        attach.append({"Sid": "AttachToolPoliciesToRolesUnderPath", "Effect": "Allow",
+                       "Action": [ATTACH_ROLE_POLICY],
+                       "Resource": role_arn_pattern(settings, settings.role_path_prefix),
+                       "Condition": only_tool_policies})
+    detach_roles = every_role
+    if settings.role_tag is None and settings.role_path_prefix:  # path is the only way in
+        detach_roles = role_arn_pattern(settings, settings.role_path_prefix)
+    return [*attach, {"Sid": "DetachToolPolicies", "Effect": "Allow",
+                      "Action": [DETACH_ROLE_POLICY], "Resource": detach_roles,
+                      "Condition": only_tool_policies}]
 
 
 def function_policy(settings: Settings, resources: FunctionResources) -> dict[str, Any]:

@@ -38,6 +38,9 @@ class Outcome(StrEnum):
     DENIED_ROLE = "DeniedRole"
     INELIGIBLE_ROLE = "IneligibleRole"
     OWNER_CHANGE_DENIED = "OwnerChangeDenied"
+    UNVERIFIED_CALLER = "UnverifiedCaller"
+    """Protected mode: the only event vouching for an owner change named a caller we cannot
+    believe (it came by direct invoke, not through the EventBridge-only queue)."""
     CAPACITY_EXHAUSTED = "CapacityExhausted"
     ACCOUNT_POLICY_QUOTA = "AccountPolicyQuota"
     FOREIGN_MODEL = "ForeignModel"
@@ -80,6 +83,7 @@ _KINDS: Final[dict[Outcome, Kind]] = {
     Outcome.DENIED_ROLE: Kind.REFUSAL,
     Outcome.INELIGIBLE_ROLE: Kind.REFUSAL,
     Outcome.OWNER_CHANGE_DENIED: Kind.REFUSAL,
+    Outcome.UNVERIFIED_CALLER: Kind.REFUSAL,
     Outcome.CAPACITY_EXHAUSTED: Kind.REFUSAL,
     Outcome.ACCOUNT_POLICY_QUOTA: Kind.REFUSAL,
     Outcome.FOREIGN_MODEL: Kind.REFUSAL,

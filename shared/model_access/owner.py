@@ -126,16 +126,26 @@ def check_role(ref: OwnerRef, facts: RoleFacts | None, settings: Settings) -> Re
     denied = {d.lower() for d in settings.deny_roles}
     if facts.name.lower() in denied or facts.arn.lower() in denied:
         return Refusal(Outcome.DENIED_ROLE, f"role {facts.name!r} is on the deny list")
-    if settings.role_path_prefix and not facts.path.startswith(settings.role_path_prefix):
-        return Refusal(
-            Outcome.INELIGIBLE_ROLE,
-            f"role path {facts.path!r} is outside {settings.role_path_prefix!r}",
-        )
-    if settings.role_tag is not None:
-        key, value = settings.role_tag
-        if facts.tags.get(key) != value:
-            return Refusal(Outcome.INELIGIBLE_ROLE, f"role lacks the eligibility tag {key}={value}")
-    return None
+    return eligibility_refusal(facts, settings)
+
+
+def eligibility_refusal(facts: RoleFacts, settings: Settings) -> Refusal | None:
+    """Roles opt in: eligible when they carry the role tag or sit under the path prefix.
+
+    Either way in suffices (the functions' own IAM policy allows attach the same two ways);
+    only `MODEL_ACCESS_ROLE_TAG=*` with no path prefix makes every role eligible.
+    """
+    if settings.every_role_eligible:
+        return None
+    prefix, tag = settings.role_path_prefix, settings.role_tag
+    if prefix and facts.path.startswith(prefix):
+        return None
+    if tag is not None and facts.tags.get(tag[0]) == tag[1]:
+        return None
+    ways = ([f"the tag {tag[0]}={tag[1]}"] if tag else []) + (
+        [f"a path under {prefix!r} (its path is {facts.path!r})"] if prefix else [])
+    return Refusal(Outcome.INELIGIBLE_ROLE,
+                   f"role {facts.name!r} has not opted in: it needs " + " or ".join(ways))
 
 
 def owner_change_allowed(

@@ -4,6 +4,7 @@ by the Pulumi stack, `local up` and the tests."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, Final
 
@@ -89,8 +90,28 @@ def reconcile_requests_pattern() -> dict[str, Any]:
     return {"source": [RECONCILE_SOURCE], "detail-type": [RECONCILE_DETAIL_TYPE]}
 
 
-def queue_policy(queue_arn: str, rule_arns: list[str]) -> dict[str, Any]:
-    """Only our rules, through EventBridge, may send to the queue; nobody over plain HTTP."""
+def queue_policy(
+    queue_arn: str,
+    rule_arns: list[str],
+    *,
+    trusted_sources: Sequence[str] = (),
+    redrive_principals: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Only our rules, through EventBridge, may put a message on the queue; nobody over HTTP.
+
+    The provisioner believes the caller named in a body only because of this policy, so it
+    *denies* `sqs:SendMessage` to everyone (an Allow alone would not stop a principal whose
+    own policy allows SendMessage) unless `aws:SourceArn` is one of our rules or one of
+    `trusted_sources`: the paired queue, so that SQS itself may move messages between the
+    queue and its DLQ (maxReceiveCount, and an operator's DLQ redrive). A negated condition
+    on a key the request lacks is true (IAM condition operators reference), so a direct
+    SendMessage, which has no `aws:SourceArn`, is denied. `redrive_principals` (operator
+    role ARNs) are exempt too, in case a redrive task sends with its starter's identity:
+    they are trusted exactly like EventBridge, so list only administrators.
+    """
+    not_ours: dict[str, Any] = {"aws:SourceArn": [*rule_arns, *trusted_sources]}
+    if redrive_principals:
+        not_ours["aws:PrincipalArn"] = list(redrive_principals)
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -103,6 +124,14 @@ def queue_policy(queue_arn: str, rule_arns: list[str]) -> dict[str, Any]:
                 "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}},
             },
             {
+                "Sid": "NoMessagesFromAnyoneElse",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnNotEquals": not_ours},
+            },
+            {
                 "Sid": "TlsOnly",
                 "Effect": "Deny",
                 "Principal": "*",
@@ -112,3 +141,22 @@ def queue_policy(queue_arn: str, rule_arns: list[str]) -> dict[str, Any]:
             },
         ],
     }
+
+
+def event_queue_policies(
+    queue_arn: str,
+    dlq_arn: str,
+    rule_arns: list[str],
+    redrive_principals: Sequence[str] = (),
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The event queue's and its DLQ's policies: each trusts our rules and the other queue.
+
+    The DLQ is guarded as tightly as the queue: a message planted there would be believed
+    once an operator redrives it.
+    """
+    return (
+        queue_policy(queue_arn, rule_arns, trusted_sources=[dlq_arn],
+                     redrive_principals=redrive_principals),
+        queue_policy(dlq_arn, rule_arns, trusted_sources=[queue_arn],
+                     redrive_principals=redrive_principals),
+    )

@@ -3,12 +3,17 @@
 Two shapes arrive: an SQS batch whose bodies are EventBridge events (the production path),
 and one EventBridge event invoked directly (re-driving a single event by hand). A batch is
 coalesced: records naming the same model are reconciled once, and each role once.
+
+Only the entry path knows whether the caller an event names can be believed: a record read
+from our event queue (whose policy admits nothing but the stack's EventBridge rules) is
+trusted; a direct invoke is a hint that still triggers a reconcile, but its caller is not
+believed (protected owner-change mode then refuses what only that caller vouches for).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from aws_lambda_powertools.utilities.batch import (
@@ -97,8 +102,22 @@ def _handle_direct(event: Any, runtime: Runtime, deadline: Deadline) -> dict[str
 
 
 def _parse_record(record: SQSRecord, runtime: Runtime) -> ModelHint | RecordOutcome:
-    return _classify(lambda: parse_body(record.body, runtime.settings.owner_tag_key),
+    item = _classify(lambda: parse_body(record.body, runtime.settings.owner_tag_key),
                      record.message_id, runtime)
+    if isinstance(item, ModelHint) and from_event_queue(record.event_source_arn, runtime):
+        return replace(item, caller_trusted=True)
+    return item
+
+
+def from_event_queue(source_arn: str | None, runtime: Runtime) -> bool:
+    """Whether a record came from this stack's event queue (and not, say, another queue
+    someone mapped to the function): same name, account and region as configured."""
+    parts = (source_arn or "").split(":")
+    if len(parts) != 6 or parts[:3] != ["arn", runtime.scope.partition, "sqs"]:
+        return False
+    _, _, _, region, account, name = parts
+    return (name == runtime.settings.queue_name and region == runtime.scope.region
+            and account == runtime.scope.account)
 
 
 def _classify(

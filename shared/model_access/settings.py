@@ -67,6 +67,11 @@ class OwnerChangeMode(StrEnum):
     PROTECTED = "protected"
 
 
+DEFAULT_ROLE_TAG: Final = ("model-access:eligible", "true")
+"""Roles opt in by carrying this tag (`MODEL_ACCESS_ROLE_TAG` unset)."""
+ANY_ROLE: Final = "*"
+"""`MODEL_ACCESS_ROLE_TAG=*`: no tag makes a role eligible; with no path prefix either, every
+role is (explicit, insecure configuration: anyone able to tag a model can target any role)."""
 DEFAULT_TABLE_NAME: Final = "model-access-grants"
 DEFAULT_QUEUE_NAME: Final = "model-access-events"
 DEFAULT_NAMESPACE: Final = "ModelAccess"
@@ -119,6 +124,19 @@ def _number(name: str, value: str | None, default: float, low: float, high: floa
     return number
 
 
+def _role_tag(text: str | None) -> tuple[str, str] | None:
+    """`key=value`, the default tag when unset, None for `*` (no tag makes a role eligible)."""
+    text = (text or "").strip()
+    if not text:
+        return DEFAULT_ROLE_TAG
+    if text == ANY_ROLE:
+        return None
+    if not _ROLE_TAG.match(text):
+        raise ConfigurationError(f"{Env.ROLE_TAG}={text!r}: expected key=value, or {ANY_ROLE}")
+    key, _, value = text.partition("=")
+    return (key, value)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the runtime is configured by; build with `Settings.from_mapping`."""
@@ -134,9 +152,10 @@ class Settings:
     keep_policy_versions: int = 3
     deny_roles: tuple[str, ...] = ()
     role_path_prefix: str | None = None
-    role_tag: tuple[str, str] | None = None
+    role_tag: tuple[str, str] | None = DEFAULT_ROLE_TAG
+    """A role carrying this tag is eligible; None when `MODEL_ACCESS_ROLE_TAG=*`."""
     provisioner_role: str | None = None
-    owner_change_mode: OwnerChangeMode = OwnerChangeMode.OPEN
+    owner_change_mode: OwnerChangeMode = OwnerChangeMode.PROTECTED
     owner_change_allow: tuple[str, ...] = ()
     table_name: str = DEFAULT_TABLE_NAME
     queue_name: str = DEFAULT_QUEUE_NAME
@@ -148,6 +167,11 @@ class Settings:
     region: str = "us-east-1"
     metrics_namespace: str = DEFAULT_NAMESPACE
     service_name: str = DEFAULT_SERVICE
+
+    @property
+    def every_role_eligible(self) -> bool:
+        """Neither a tag nor a path narrows eligibility (only by explicit configuration)."""
+        return self.role_tag is None and self.role_path_prefix is None
 
     @property
     def policy_size_budget(self) -> int:
@@ -174,19 +198,14 @@ class Settings:
             raise ConfigurationError(
                 f"{Env.ACCESS_LEVEL}={level_text!r}: choose one of {choices}"
             ) from None
-        mode_text = (get(Env.OWNER_CHANGE_MODE) or OwnerChangeMode.OPEN.value).strip().lower()
+        mode_text = (get(Env.OWNER_CHANGE_MODE) or OwnerChangeMode.PROTECTED).strip().lower()
         try:
             mode = OwnerChangeMode(mode_text)
         except ValueError:
             raise ConfigurationError(
                 f"{Env.OWNER_CHANGE_MODE}={mode_text!r}: choose open or protected"
             ) from None
-        role_tag: tuple[str, str] | None = None
-        if tag_text := get(Env.ROLE_TAG):
-            if not _ROLE_TAG.match(tag_text):
-                raise ConfigurationError(f"{Env.ROLE_TAG}={tag_text!r}: expected key=value")
-            key, _, value = tag_text.partition("=")
-            role_tag = (key, value)
+        role_tag = _role_tag(get(Env.ROLE_TAG))
         role_prefix = get(Env.ROLE_PATH_PREFIX) or None
         if role_prefix is not None and not (
             role_prefix.startswith("/") and role_prefix.endswith("/")

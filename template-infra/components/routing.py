@@ -3,8 +3,11 @@
 The SageMaker rules are those `trigger_patterns(trigger)` names, the same builder the
 runtime's tests and the local moto stack use: CloudTrail's API calls (`cloudtrail`),
 SageMaker's own model state changes (`native`), or both; plus operators' re-drive rule.
-Each queue's policy lets EventBridge send only on behalf of these rules (`aws:SourceArn`),
-and refuses any request not made over TLS.
+The queue's and the DLQ's policies (`event_queue_policies`, shared with `model-access local
+up`) deny `sqs:SendMessage` to everyone but EventBridge acting for these rules, SQS moving
+messages between the two queues, and the operators in `redrivePrincipals`; they also refuse
+any request not made over TLS. The provisioner believes the caller a queued event names
+only because of this.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from model_access.patterns import (
     MODEL_CALLS_RULE,
     MODEL_STATE_RULE,
     TriggerMode,
+    event_queue_policies,
     pattern_json,
-    queue_policy,
     reconcile_requests_pattern,
     trigger_patterns,
 )
@@ -45,6 +48,7 @@ class EventRoutingArgs:
     event_max_age_seconds: int
     event_retry_attempts: int
     trigger: TriggerMode = TriggerMode.BOTH
+    redrive_principals: tuple[str, ...] = ()
 
 
 class EventRouting(pulumi.ComponentResource):
@@ -75,17 +79,20 @@ class EventRouting(pulumi.ComponentResource):
             event_pattern=json.dumps(reconcile_requests_pattern(), sort_keys=True),
             opts=child,
         )
-        policies = []
         every_rule = [*self.rules, self.redrive_rule]
-        for label, queue in (("queue", args.queue), ("dlq", args.dlq)):
-            policies.append(aws.sqs.QueuePolicy(
+        documents = pulumi.Output.all(args.queue.arn, args.dlq.arn,
+                                      *(r.arn for r in every_rule)).apply(
+            lambda arns: event_queue_policies(arns[0], arns[1], list(arns[2:]),
+                                              args.redrive_principals))
+        policies = [
+            aws.sqs.QueuePolicy(
                 f"{name}-{label}-policy",
                 queue_url=queue.url,
-                policy=pulumi.Output.all(queue.arn, *(r.arn for r in every_rule)).apply(
-                    lambda arns: json.dumps(queue_policy(arns[0], list(arns[1:])))
-                ),
+                policy=documents.apply(lambda docs, i=index: json.dumps(docs[i])),
                 opts=child,
-            ))
+            )
+            for index, (label, queue) in enumerate((("queue", args.queue), ("dlq", args.dlq)))
+        ]
         labels = [f"{RESOURCE_LABELS[s]}target" for s in trigger_patterns(args.trigger)]
         self.targets = [
             aws.cloudwatch.EventTarget(

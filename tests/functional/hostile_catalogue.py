@@ -53,6 +53,8 @@ class Case:
     metrics: Mapping[Outcome, int] | None = None
     """Exact outcome metric counts for the batch, when not one per record (or per model)."""
     max_seconds: float = 10.0
+    queue_arn: str | None = None
+    """The `eventSourceARN` of the SQS records, when not the stack's own event queue."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Row:
     env: Mapping[str, str] = field(default_factory=dict)
     direct: bool = True
     """Whether the input is one event object, so the direct-invoke path is tested too."""
+    queue: bool = True
+    """Whether the row is delivered as an SQS batch (False: its point is the direct path)."""
 
     @property
     def metric(self) -> str:
@@ -439,6 +443,38 @@ def role_arn(name: str, account: str = ACCOUNT, path: str = "/", partition: str 
     return f"arn:{partition}:iam::{account}:role{path}{name}"
 
 
+# --- trust: who is believed ----------------------------------------------------------------
+
+def retagged_by_mallory(s: Scene) -> None:
+    """alice holds m1; mallory (allowed only sagemaker:AddTags) re-tags it to herself."""
+    _role(s, "mallory")
+    s.granted()
+    s.world.set_owner("m1", "mallory")
+
+
+def forged_owner_claim(s: Scene) -> Case:
+    retagged_by_mallory(s)
+    return Case([s.world.add_tags_event("m1", "mallory", caller_role_arn=role_arn("alice"))],
+                owner="alice")
+
+
+def forged_claim_from_other_queue(s: Scene) -> Case:
+    retagged_by_mallory(s)
+    return Case([s.world.add_tags_event("m1", "mallory", caller_role_arn=role_arn("alice"))],
+                owner="alice", queue_arn=f"arn:aws:sqs:{REGION}:{ACCOUNT}:mallory-queue")
+
+
+def stranger_retag(s: Scene) -> Case:
+    retagged_by_mallory(s)
+    return Case([s.world.add_tags_event("m1", "mallory", caller_role_arn=role_arn("mallory"))],
+                owner="alice")
+
+
+def not_opted_in(s: Scene) -> Case:
+    s.world.role("dave", eligible=False)
+    return Case([s.owned("dave")])
+
+
 ROWS: Final[tuple[Row, ...]] = (
     # Envelope
     Row("E01", "envelope", "SQS body that is not JSON", BAD, body_not_json,
@@ -476,7 +512,9 @@ ROWS: Final[tuple[Row, ...]] = (
         "no model named; the stale grant stays until the sweep revokes it"),
     Row("E17", "envelope", "AddTags without `requestParameters`", BAD,
         add_tags_without_request_parameters,
-        "no resource named; the old grant stays until the sweep moves it"),
+        "no resource named; the old grant stays until the sweep moves it (in protected mode "
+        "the sweep keeps it with alice: it cannot tell who re-tagged)",
+        {"MODEL_ACCESS_OWNER_CHANGE_MODE": "open"}),
     Row("E18", "envelope", "CreateModel without `modelArn` or `modelName`", BAD,
         create_without_arn_or_name, "no model named"),
     Row("E19", "envelope", "CreateModel with `modelName` but no `modelArn`", GRANT,
@@ -570,9 +608,10 @@ ROWS: Final[tuple[Row, ...]] = (
     Row("O19", "owner tag", "a denylisted role (`MODEL_ACCESS_DENY_ROLES=admin`)",
         Outcome.DENIED_ROLE, owner("admin", "admin"), "operators exclude privileged roles",
         {"MODEL_ACCESS_DENY_ROLES": "break-glass,admin"}),
-    Row("O20", "owner tag", "a role outside `MODEL_ACCESS_ROLE_PATH_PREFIX=/teams/`",
+    Row("O20", "owner tag", "a role outside `MODEL_ACCESS_ROLE_PATH_PREFIX=/teams/`, with "
+        "`MODEL_ACCESS_ROLE_TAG=*` (the path is the only way in)",
         Outcome.INELIGIBLE_ROLE, owner("alice"), "only eligible roles are granted",
-        {"MODEL_ACCESS_ROLE_PATH_PREFIX": "/teams/"}),
+        {"MODEL_ACCESS_ROLE_PATH_PREFIX": "/teams/", "MODEL_ACCESS_ROLE_TAG": "*"}),
     Row("O21", "owner tag", "a role without the eligibility tag (`MODEL_ACCESS_ROLE_TAG`)",
         Outcome.INELIGIBLE_ROLE, owner("alice"), "only eligible roles are granted",
         {"MODEL_ACCESS_ROLE_TAG": "model-access=eligible"}),
@@ -599,11 +638,30 @@ ROWS: Final[tuple[Row, ...]] = (
         Outcome.INVALID_OWNER, owner("arn:aws:iam:::role/alice"), "not a valid role ARN"),
     Row("O32", "owner tag", "the owner key twice with different values (`alice` granted, then "
         "AddTags `carol`, which moto appends)", Outcome.AMBIGUOUS_OWNER,
-        duplicate_owner("carol"), "neither value wins and alice's grant is revoked: see below"),
+        duplicate_owner("carol"), "neither value wins and alice's grant is revoked: see below "
+        "(protected mode instead keeps it with alice as `OwnerChangeDenied`)",
+        {"MODEL_ACCESS_OWNER_CHANGE_MODE": "open"}),
     Row("O33", "owner tag", "the owner key twice with the same value", Outcome.UNCHANGED,
         duplicate_owner("alice", granted="alice"), "one owner, named twice"),
     Row("O34", "owner tag", "the key in another letter case (`Owner-Role`)", NO_TAG, other_case_key,
         "tag keys are case-sensitive"),
+    Row("O35", "owner tag", "a role that has not opted in (no `model-access:eligible=true` tag, "
+        "no configured path: the default)", Outcome.INELIGIBLE_ROLE, not_opted_in,
+        "roles opt in; naming a role in a tag is not enough"),
+    # Trust
+    Row("T01", "trust", "AddTags naming the owner `alice` as its caller, invoked directly, after "
+        "`mallory` re-tagged alice's model to herself", Outcome.UNVERIFIED_CALLER,
+        forged_owner_claim, "a direct invoke is a hint, never an identity: the model is "
+        "reconciled, the named caller is not believed, the grant stays with alice",
+        queue=False),
+    Row("T02", "trust", "the same forged AddTags in an SQS record from another queue "
+        "(`eventSourceARN` not the stack's event queue)", Outcome.UNVERIFIED_CALLER,
+        forged_claim_from_other_queue, "only the EventBridge-only event queue vouches for a "
+        "caller", direct=False),
+    Row("T03", "trust", "AddTags by `mallory` re-pointing alice's model to herself, from the "
+        "event queue (protected mode, the default)", Outcome.OWNER_CHANGE_DENIED,
+        stranger_retag, "only the current owner or `MODEL_ACCESS_OWNER_CHANGE_ALLOW` may "
+        "move a grant"),
     # Names
     Row("N01", "names", "mixed-case model name (`Churn-Predictor-V3`)", GRANT, mixed_case_name,
         "the granted ARN is the one SageMaker returns, letter case kept"),

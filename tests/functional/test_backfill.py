@@ -176,11 +176,12 @@ def test_deleted_between_describe_and_list_tags_counts_as_gone(world: World) -> 
 
 
 def test_batch_larger_than_tag_index_page_is_read_in_full(world: World) -> None:
-    """120 models in one batch: the tag index answers in pages, and every page is followed."""
+    """120 models in one batch: the tag index answers in pages, and every page is followed
+    (open mode: protected mode reads each model from SageMaker for its creation time)."""
     world.role("alice")
     for i in range(120):
         world.model(f"m{i:03d}", "alice")
-    rt = world.runtime()
+    rt = world.runtime(MODEL_ACCESS_OWNER_CHANGE_MODE="open")
     assert handle(world.batch([world.create_event(f"m{i:03d}") for i in range(120)]), rt) == {
         "batchItemFailures": []}
     assert len(world.granted(rt, "alice")) == 120

@@ -36,7 +36,7 @@ from tests.functional.faults import (
     Rule,
     fast_backoff,
 )
-from tests.functional.world import REGION, World
+from tests.functional.world import REGION, World, role_arn
 
 ROLES = ("alice", "bob", "carol")
 
@@ -247,7 +247,8 @@ def crash_move(world: World, rt: Runtime) -> tuple[list[dict[str, Any]], dict[st
     world.model("b1", "bob")
     world.send(rt, [world.create_event(n) for n in ("m1", "m2", "b1")])
     world.set_owner("m1", "bob")
-    return [world.add_tags_event("m1", "bob")], {"m1": "bob", "m2": "alice", "b1": "bob"}
+    return ([world.add_tags_event("m1", "bob", caller_role_arn=role_arn("alice"))],
+            {"m1": "bob", "m2": "alice", "b1": "bob"})
 
 
 def crash_delete(world: World, rt: Runtime) -> tuple[list[dict[str, Any]], dict[str, str | None]]:

@@ -35,8 +35,8 @@ from tests.functional.hostile_catalogue import (
 from tests.functional.observe import Observed, holders, iam_snapshot, owned_keys
 from tests.functional.world import World
 
-PARAMS = [pytest.param(row, path, id=f"{row.id}-{path}")
-          for row in ROWS for path in (("sqs", "direct") if row.direct else ("sqs",))]
+PARAMS = [pytest.param(row, path, id=f"{row.id}-{path}") for row in ROWS
+          for path in (("sqs",) if row.queue else ()) + (("direct",) if row.direct else ())]
 
 
 def bystander(world: World, rt: Runtime) -> None:
@@ -50,7 +50,9 @@ def bystander(world: World, rt: Runtime) -> None:
 
 def deliver_sqs(seen: Observed, row: Row, case: Case, rt: Runtime) -> None:
     bodies = case.bodies if case.bodies is not None else [json.dumps(e) for e in case.events]
-    batch: dict[str, Any] = {"Records": [cloudtrail.sqs_record(b) for b in bodies]}  # type: ignore[arg-type]
+    source = {"queue_arn": case.queue_arn} if case.queue_arn else {}
+    batch: dict[str, Any] = {"Records": [cloudtrail.sqs_record(b, **source)  # type: ignore[arg-type]
+                                         for b in bodies]}
     assert seen.run(batch, rt) == {"batchItemFailures": []}
     lines = seen.by_message()
     assert len(lines) == len(bodies), "every record has its own log line"

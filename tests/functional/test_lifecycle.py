@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from model_access.provisioner import handle
-from tests.functional.world import World
+from tests.functional.world import World, role_arn
 
 
 def setup_granted(world: World, name: str = "m1", owner: str = "alice"):  # type: ignore[no-untyped-def]
@@ -46,20 +46,20 @@ def test_delete_keeps_other_models_of_the_role(world: World) -> None:
 
 
 def test_owner_tag_change_moves_the_grant(world: World) -> None:
-    """AddTags re-pointing the owner moves the grant from alice to bob."""
+    """alice's AddTags re-pointing the owner moves the grant from alice to bob."""
     rt = setup_granted(world)
     world.set_owner("m1", "bob")
-    world.send(rt, [world.add_tags_event("m1", "bob")])
+    world.send(rt, [world.add_tags_event("m1", "bob", caller_role_arn=role_arn("alice"))])
     assert world.granted(rt, "alice") == set()
     assert world.granted(rt, "bob") == {world.arns["m1"]}
     assert world.record(rt, "m1").outcome == "Moved"
 
 
 def test_owner_tag_removed_revokes(world: World) -> None:
-    """DeleteTags of the owner key revokes the grant."""
+    """alice's DeleteTags of the owner key revokes the grant."""
     rt = setup_granted(world)
     world.set_owner("m1", None)
-    world.send(rt, [world.delete_tags_event("m1")])
+    world.send(rt, [world.delete_tags_event("m1", caller_role_arn=role_arn("alice"))])
     assert world.granted(rt, "alice") == set()
     assert world.record(rt, "m1").outcome == "NoOwnerTag"
 
@@ -178,7 +178,7 @@ def test_stale_tag_index_never_moves_a_grant(world: World) -> None:
     """A CreateModel whose tag index answer is stale cannot undo a newer AddTags move."""
     rt = setup_granted(world)
     world.set_owner("m1", "bob")
-    world.send(rt, [world.add_tags_event("m1", "bob")])
+    world.send(rt, [world.add_tags_event("m1", "bob", caller_role_arn=role_arn("alice"))])
     assert world.granted(rt, "bob") == {world.arns["m1"]}
     stale = (world.arns["m1"], (("owner-role", "alice"),))
     original = rt.models._tags_from_index

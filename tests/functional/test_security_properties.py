@@ -27,7 +27,7 @@ from model_access.aws.clients import Clients
 from model_access.backfill import Backfill
 from model_access.errors import ConfigurationError, RetryableError
 from model_access.outcomes import Outcome
-from model_access.policy import to_json
+from model_access.policy import arn_forms, to_json
 from model_access.provisioner import handle
 from model_access.runtime import Runtime
 from model_access.settings import IAM_POLICY_MAX_CHARS, AccessLevel, Settings
@@ -58,6 +58,8 @@ def test_policy_lint_clean_for_every_access_level(world: World, level: AccessLev
     world.send(rt, [world.create_event(name) for name in names])
     policies = list(world.state(rt, "alice").tool_policies.values())
     assert policies and {a for p in policies for a in p.model_arns} == arns
+    granted = {form for arn in arns for form in arn_forms(arn)}  # + lower-case twins
+    assert len(granted) == len(arns) + 2
     for policy in policies:
         document = policy.document
         assert lint(document) == []
@@ -69,11 +71,12 @@ def test_policy_lint_clean_for_every_access_level(world: World, level: AccessLev
             assert ("sagemaker:AddTags" in actions) == (tag_edits and "Condition" not in statement)
             resources = as_list(statement["Resource"])
             assert "*" not in resources
-            if "Condition" not in statement:  # the model statement: exactly the model ARNs
-                assert set(resources) == arns
+            if "Condition" not in statement:  # the model statement: exactly the models' ARNs
+                assert set(resources) == granted
                 continue
             # the use statement: `<type>/*` of our region and account, pinned to the models
-            assert statement["Condition"] == {"ArnEquals": {"sagemaker:ModelArn": sorted(arns)}}
+            assert statement["Condition"] == {"ArnEquals": {"sagemaker:ModelArn":
+                                                            sorted(granted)}}
             assert all(r.startswith(f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:")
                        and r.endswith("/*") and ":model/" not in r for r in resources)
 
@@ -308,7 +311,8 @@ def test_property_generated_events_never_raise_and_converge_to_truth(aws: Client
         world = World(aws)
         for role in (*ROLES, "model-access-provisioner"):
             world.role(role)
-        rt = world.runtime(MODEL_ACCESS_LEASE_WAIT_SECONDS="0")
+        rt = world.runtime(MODEL_ACCESS_LEASE_WAIT_SECONDS="0",  # anyone may re-tag
+                           MODEL_ACCESS_OWNER_CHANGE_MODE="open")
         owners: dict[str, str | None] = {}
         pending: list[tuple[Any, int]] = []
         valid: list[dict[str, Any]] = []

@@ -12,14 +12,22 @@ from model_access.aws.clients import Clients
 from model_access.aws.records import GrantRecord
 from model_access.provisioner import handle
 from model_access.runtime import Runtime, build_runtime
+from model_access.settings import DEFAULT_ROLE_TAG
 from model_access.state import RoleState
 from model_access_cli import cloudtrail, native_events
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+ELIGIBLE_TAG = dict([DEFAULT_ROLE_TAG])
+"""What opts a role in under the default settings (`model-access:eligible=true`)."""
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
     "Action": "sts:AssumeRole"}]})
+
+
+def role_arn(name: str, path: str = "/") -> str:
+    """A role's ARN in the test account, e.g. as the caller of a CloudTrail event."""
+    return f"arn:aws:iam::{ACCOUNT}:role{path}{name}"
 
 
 class World:
@@ -31,10 +39,13 @@ class World:
 
     # --- state ------------------------------------------------------------------------
 
-    def role(self, name: str, path: str = "/", tags: Mapping[str, str] | None = None) -> str:
+    def role(self, name: str, path: str = "/", tags: Mapping[str, str] | None = None,
+             *, eligible: bool = True) -> str:
+        """A role; opted in with the default eligibility tag unless `eligible=False`."""
+        all_tags = {**(ELIGIBLE_TAG if eligible else {}), **(tags or {})}
         kwargs: dict[str, Any] = {}
-        if tags:
-            kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        if all_tags:
+            kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in all_tags.items()]
         return self.clients.iam.create_role(RoleName=name, Path=path,
                                             AssumeRolePolicyDocument=TRUST, **kwargs)["Role"]["Arn"]
 

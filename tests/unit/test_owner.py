@@ -100,11 +100,27 @@ def test_check_role_refusals(ref: OwnerRef, role: RoleFacts | None, settings: Se
     assert refusal is not None and refusal.outcome is outcome
 
 
-def test_check_role_eligible_by_path_and_tag() -> None:
-    """A role inside the configured path with the eligibility tag passes."""
-    role = facts("alice", "/ml/", {"model-access": "eligible"})
-    settings = Settings(role_path_prefix="/ml/", role_tag=("model-access", "eligible"))
-    assert check_role(OwnerRef("alice"), role, settings) is None
+ELIGIBLE = {"model-access:eligible": "true"}
+
+
+@pytest.mark.parametrize(("role", "settings", "eligible"), [
+    (facts(), Settings(), False),  # default: opt in by tag, untagged roles are not
+    (facts(tags=ELIGIBLE), Settings(), True),
+    (facts(tags={"model-access:eligible": "yes"}), Settings(), False),
+    (facts(path="/ml/"), Settings(role_path_prefix="/ml/"), True),  # the path is a way in
+    (facts(tags=ELIGIBLE), Settings(role_path_prefix="/ml/"), True),  # ... and so is the tag
+    (facts(path="/other/"), Settings(role_path_prefix="/ml/"), False),
+    (facts(tags=ELIGIBLE), Settings(role_tag=None, role_path_prefix="/ml/"), False),
+    (facts(), Settings(role_tag=None), True),  # explicit MODEL_ACCESS_ROLE_TAG=*: every role
+])
+def test_check_role_eligibility_is_opt_in_by_tag_or_path(
+    role: RoleFacts, settings: Settings, eligible: bool,
+) -> None:
+    """A role is eligible when it carries the role tag or sits under the path prefix."""
+    refusal = check_role(OwnerRef(role.name), role, settings)
+    assert (refusal is None) is eligible
+    if refusal is not None:
+        assert refusal.outcome is Outcome.INELIGIBLE_ROLE and "opted in" in refusal.reason
 
 
 def test_owner_change_allowed_only_for_owner_or_allowlist() -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from model_access.access import AccessProfile, profile_from_settings
 from model_access.arns import Scope
 from model_access.packing import pack
-from model_access.policy import PolicyShape, model_arns_in, to_json
+from model_access.policy import PolicyShape, arn_forms, model_arns_in, to_json
 from model_access.settings import IAM_POLICY_MAX_CHARS, AccessLevel, Settings
 
 SCOPE = Scope("aws", "us-east-1", "123456789012")
@@ -25,36 +25,42 @@ ARNS = NAMES.map(lambda n: f"arn:aws:sagemaker:us-east-1:123456789012:model/{n}"
 LEVELS = st.sampled_from(list(AccessLevel))
 
 
+def models(max_size: int, min_size: int = 0) -> st.SearchStrategy[set[str]]:
+    """ARNs of distinct models: SageMaker names are unique regardless of letter case."""
+    return st.lists(ARNS, min_size=min_size, max_size=max_size, unique_by=str.lower).map(set)
+
+
 def shape(level: AccessLevel = AccessLevel.MANAGE) -> PolicyShape:
     return PolicyShape(profile_from_settings(Settings(access_level=level)), SCOPE)
 
 
-@given(st.sets(ARNS, min_size=1, max_size=40), LEVELS)
+@given(models(40, min_size=1), LEVELS)
 def test_shape_size_equals_rendered_length(arns: set[str], level: AccessLevel) -> None:
     """The arithmetic size is exactly the compact JSON length IAM counts."""
     s = shape(level)
     assert s.size(arns) == len(to_json(s.render(arns)))
 
 
-@given(st.sets(ARNS, min_size=1, max_size=20))
+@given(models(20, min_size=1))
 def test_render_has_no_wildcards_and_roundtrips_arns(arns: set[str]) -> None:
-    """A rendered policy names exactly the ARNs given, and no `*` resource anywhere."""
+    """A rendered policy names exactly the models given, and no `*` resource anywhere."""
     document = shape(AccessLevel.DEPLOY).render(arns)
     assert model_arns_in(document) == arns
+    forms = sorted({form for arn in arns for form in arn_forms(arn)})
     for statement in document["Statement"]:
         resources = statement["Resource"]
         assert "*" not in resources
         if statement["Sid"] == "OwnerModelAccess":
             assert all("*" not in r for r in resources)
         else:  # type-scoped wildcard only with the ModelArn condition
-            assert statement["Condition"]["ArnEquals"]["sagemaker:ModelArn"] == sorted(arns)
+            assert statement["Condition"]["ArnEquals"]["sagemaker:ModelArn"] == forms
             assert all(r.endswith("/*") and ":model/" not in r for r in resources)
 
 
 @hsettings(max_examples=150, deadline=None)
 @given(
-    current=st.lists(st.sets(ARNS, max_size=30), max_size=4),
-    add=st.sets(ARNS, max_size=300),
+    current=st.lists(models(30), max_size=4),
+    add=models(300),
     remove_some=st.booleans(),
     max_slots=st.integers(min_value=0, max_value=8),
     level=LEVELS,
@@ -123,6 +129,31 @@ def test_model_arns_in_finds_arns_in_hand_edited_documents() -> None:
                                                           "123456789012:model/y"]}}}]}
     assert model_arns_in(json.loads(json.dumps(document))) == {
         "arn:aws:sagemaker:us-east-1:123456789012:model/y"}
+
+
+def test_render_grants_a_capitalised_name_in_both_letter_cases() -> None:
+    """A name with capitals is granted as returned and lower-cased, in every list, and the
+    twin is counted in the size and the packing cost but read back as the same model."""
+    s = shape(AccessLevel.DEPLOY)
+    mixed = "arn:aws:sagemaker:us-east-1:123456789012:model/Churn-Predictor"
+    twin = "arn:aws:sagemaker:us-east-1:123456789012:model/churn-predictor"
+    plain = "arn:aws:sagemaker:us-east-1:123456789012:model/fraud"
+    document = s.render({mixed, plain})
+    for statement in document["Statement"]:
+        listed = statement.get("Condition", {}).get("ArnEquals", {}).get(
+            "sagemaker:ModelArn", statement["Resource"])
+        assert listed == sorted([mixed, twin, plain])
+    assert s.size({mixed, plain}) == len(to_json(document))
+    assert s.arn_cost(mixed) == s.arn_cost(plain.replace("fraud", "churn-predictor")) * 2
+    assert model_arns_in(document) == {mixed, plain}
+
+
+def test_model_arns_in_keeps_a_lower_case_arn_without_its_original() -> None:
+    """A lower-case ARN alone is a model of its own (SageMaker may return names that way);
+    only next to the capitalised ARN it was made from is it a twin."""
+    lower = "arn:aws:sagemaker:us-east-1:123456789012:model/churn"
+    assert model_arns_in({"Resource": [lower]}) == {lower}
+    assert arn_forms(lower) == (lower,)
 
 
 def test_profile_deploy_adds_conditioned_actions_only() -> None:

@@ -16,6 +16,23 @@ def test_settings_defaults() -> None:
     assert s.policy_size_budget == 6144 - 96
 
 
+def test_settings_defaults_are_the_secure_ones() -> None:
+    """Protected owner changes and opt-in roles (by the model-access:eligible=true tag)."""
+    s = Settings.from_mapping({})
+    assert s.owner_change_mode is OwnerChangeMode.PROTECTED
+    assert s.role_tag == ("model-access:eligible", "true") and s.role_path_prefix is None
+    assert not s.every_role_eligible
+    assert s == Settings()
+
+
+def test_settings_open_modes_are_explicit() -> None:
+    """`open` and `MODEL_ACCESS_ROLE_TAG=*` (with no path) are the only way to the open modes."""
+    s = Settings.from_mapping({Env.OWNER_CHANGE_MODE: "open", Env.ROLE_TAG: "*"})
+    assert s.owner_change_mode is OwnerChangeMode.OPEN and s.every_role_eligible
+    scoped = Settings.from_mapping({Env.ROLE_TAG: "*", Env.ROLE_PATH_PREFIX: "/ml/"})
+    assert scoped.role_tag is None and not scoped.every_role_eligible
+
+
 def test_settings_read_every_knob() -> None:
     """Each variable reaches its field."""
     s = Settings.from_mapping({
