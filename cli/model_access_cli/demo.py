@@ -9,7 +9,10 @@ The same machinery as `local serve` (`local_run.py`), driven step by step:
    the queue, and a local poller feeds the real provisioner handler in batches, as the
    Lambda event source mapping would;
    SageMaker's own "Model State Change" events (creates, deletes) take the same road;
-3. lifecycle: delete a model (revoked), re-tag one to another owner (moved);
+3. lifecycle: delete a model (revoked), its owner re-tags one to another owner (moved); a
+   stranger re-tags another to itself and invokes the provisioner directly with a forged
+   AddTags claiming the owner (UnverifiedCaller); the trail's real event names the
+   stranger (OwnerChangeDenied): the grant never moves;
 4. trail logging stopped: a model is granted from SageMaker's own event alone;
 5. events lost entirely: a model created then has no event; the real backfill finds it;
 6. print roles, grants, refusals and IAM calls; exit 0 only if every expected outcome happened.
@@ -32,6 +35,7 @@ from model_access.aws.records import GrantRecord
 from model_access.policy import to_json
 from model_access.runtime import build_runtime
 from model_access.settings import Env, Settings
+from model_access_cli import cloudtrail
 from model_access_cli.api_tap import ApiCall, SageMakerTap
 from model_access_cli.bus_event import BusEvent
 from model_access_cli.lambdas import LocalInvoker, MetricTally, load_function
@@ -50,7 +54,7 @@ TRUST: Final = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",' \
 BULK_MODELS: Final = 25
 PIPELINE_ROLE: Final = "ml-pipeline"
 ELIGIBLE_TAG: Final = ("model-access:eligible", "true")
-"""Roles opt in with this tag (the default once eligibility is opt-in); harmless before."""
+"""Roles opt in with this tag (the default `MODEL_ACCESS_ROLE_TAG`)."""
 TRAIL_DELAY: Final = 0.2
 NATIVE_DELAY: Final = 0.1
 
@@ -85,6 +89,8 @@ class Demo:
                                   self.provisioner, account=ACCOUNT)
         self.arns: dict[str, str] = {}
         self.native_grant: GrantRecord | None = None
+        self.forged_outcome = ""
+        self.url = url
         self.role(PIPELINE_ROLE, "/teams/")
         self.pipeline = self._session_of(f"arn:aws:iam::{ACCOUNT}:role/teams/{PIPELINE_ROLE}",
                                          url)
@@ -106,11 +112,29 @@ class Demo:
 
     # --- world ---------------------------------------------------------------------------
 
-    def role(self, name: str, path: str = "/") -> str:
-        return self.clients.iam.create_role(RoleName=name, Path=path,
-                                            Tags=[{"Key": ELIGIBLE_TAG[0],
-                                                   "Value": ELIGIBLE_TAG[1]}],
+    def role(self, name: str, path: str = "/", *, opt_in: bool = True) -> str:
+        """A role, opted in with the eligibility tag unless `opt_in=False`."""
+        tags = [{"Key": ELIGIBLE_TAG[0], "Value": ELIGIBLE_TAG[1]}] if opt_in else []
+        return self.clients.iam.create_role(RoleName=name, Path=path, Tags=tags,  # type: ignore[arg-type]
                                             AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+
+    def as_role(self, name: str, path: str = "/") -> Clients:
+        """Clients of a session of this role: the trail names it as the caller."""
+        return self._session_of(f"arn:aws:iam::{ACCOUNT}:role{path}{name}", self.url)
+
+    def forged_retag(self) -> None:
+        """intern re-tags fraud-detector to itself, then invokes the provisioner directly with
+        an AddTags event claiming that ml-platform, the owner, made the change."""
+        fraud, key = self.arns["fraud-detector"], self.settings.owner_tag_key
+        self.as_role("intern").sagemaker.add_tags(ResourceArn=fraud,
+                                                  Tags=[{"Key": key, "Value": "intern"}])
+        forged = cloudtrail.envelope(cloudtrail.add_tags(
+            fraud, {key: "intern"},
+            caller_role_arn=f"arn:aws:iam::{ACCOUNT}:role/teams/ml-platform"))
+        context = LocalContext("model-access-provisioner", f"arn:aws:lambda:{REGION}:{ACCOUNT}"
+                               ":function:model-access-provisioner")
+        self.forged_outcome = str(self.provisioner(forged, context).get("outcome"))
+        self.say(f"   forged direct invoke: {self.forged_outcome}")
 
     def model(self, name: str, owner: str | None, image: str = "x:1") -> str:
         """CreateModel as a pipeline would call it; the trail stand-in records the call."""
@@ -141,6 +165,8 @@ class Demo:
         self.role("data-scientist")
         self.role("ml-platform", "/teams/")
         self.role("analyst")
+        self.role("intern")
+        self.role("contractor", opt_in=False)
         self.role(PROVISIONER_ROLE, "/service/")
         self.role("AWSServiceRoleForSageMakerDemo", "/aws-service-role/sagemaker.amazonaws.com/")
         self.say(f"2. role {PIPELINE_ROLE} creates models with ordinary SageMaker calls "
@@ -155,15 +181,19 @@ class Demo:
         self.model("slr-model", "AWSServiceRoleForSageMakerDemo")
         self.model("ghost-owner-model", "no-such-role")
         self.model("wildcard-model", "*")
+        self.model("contractor-model", "contractor")
         try:
             self.model("failed-call", "analyst", image="not an image")
         except ClientError as exc:
             self.say(f"   failed-call refused by SageMaker: {exc.response['Error']['Code']}")
         self.drain()
-        self.say("3. lifecycle: delete demand-forecast-00, re-tag Churn-Predictor to ml-platform")
+        self.say("3. lifecycle: delete demand-forecast-00; data-scientist re-tags Churn-Predictor "
+                 "to ml-platform; intern re-tags fraud-detector to itself and forges an event")
         self.pipeline.sagemaker.delete_model(ModelName="demand-forecast-00")
-        self.pipeline.sagemaker.add_tags(ResourceArn=self.arns["Churn-Predictor"], Tags=[
-            {"Key": self.settings.owner_tag_key, "Value": "ml-platform"}])
+        self.as_role("data-scientist").sagemaker.add_tags(
+            ResourceArn=self.arns["Churn-Predictor"],
+            Tags=[{"Key": self.settings.owner_tag_key, "Value": "ml-platform"}])
+        self.forged_retag()
         self.drain()
         self.say("4. trail logging stopped: native-model is granted from SageMaker's own "
                  "event alone")
@@ -229,8 +259,8 @@ class Demo:
                         title="Refused (final, counted, never retried)"))
         history = [(name, " -> ".join(f"{h['outcome']}({h['role']})" for h in
                                       self.record(name).history))
-                   for name in ("Churn-Predictor", "demand-forecast-00", "native-model",
-                                "late-model")]
+                   for name in ("Churn-Predictor", "fraud-detector", "demand-forecast-00",
+                                "native-model", "late-model")]
         self.say("")
         self.say(render(("model", "history in the grant record"), history,
                         title="Lifecycle"))
@@ -262,8 +292,12 @@ class Demo:
                         lambda: churn in self.granted("ml-platform")),
             Expectation("Churn-Predictor no longer granted to data-scientist",
                         lambda: churn not in self.granted("data-scientist")),
-            Expectation("fraud-detector granted to the role named by ARN (path /teams/)",
-                        lambda: fraud in self.granted("ml-platform")),
+            Expectation("fraud-detector granted to the role named by ARN (path /teams/), and "
+                        "kept there after intern's re-tag",
+                        lambda: fraud in self.granted("ml-platform")
+                        and not self.granted("intern")),
+            Expectation("intern's forged direct invoke was not believed (UnverifiedCaller)",
+                        lambda: self.forged_outcome == "UnverifiedCaller"),
             Expectation("analyst holds the 24 remaining forecasts and late-model",
                         lambda: self.granted("analyst") == bulk | {self.arns["late-model"]}),
             Expectation("analyst's models fit in at most two tool policies, each <= 6,144",
@@ -287,7 +321,9 @@ class Demo:
                               ("self-grant-model", "ProvisionerRole"),
                               ("slr-model", "ServiceLinkedRole"),
                               ("ghost-owner-model", "RoleNotFound"),
-                              ("wildcard-model", "InvalidOwner")):
+                              ("wildcard-model", "InvalidOwner"),
+                              ("contractor-model", "IneligibleRole"),
+                              ("fraud-detector", "OwnerChangeDenied")):
             expectations.append(Expectation(
                 f"{name} refused as {outcome}",
                 lambda n=name, o=outcome: self.record(n).outcome == o))  # type: ignore[misc]

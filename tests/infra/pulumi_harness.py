@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import importlib
 import json
+import logging
 import runpy
 import sys
 from collections.abc import Mapping
@@ -76,6 +77,8 @@ class StackRun:
     resources: list[Declared] = field(default_factory=list)
     """Every registration in order: components and AWS resources."""
     outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged with `pulumi.log.warn` (the CLI would print these)."""
 
     def of_type(self, type_token: str) -> list[Declared]:
         return [r for r in self.resources if r.type == type_token]
@@ -156,11 +159,23 @@ def _resolve(value: Any) -> Any:
     return value
 
 
+class _KeepWarnings(logging.Handler):
+    def __init__(self, run: StackRun) -> None:
+        super().__init__(logging.WARNING)
+        self.run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.run.warnings.append(record.getMessage())
+
+
 def _run(config: Mapping[str, Any]) -> StackRun:
     run = StackRun()
     mocks = AwsLikeMocks()
+    engine_log = logging.getLogger(f"{__name__}.engine.{id(run)}")
+    engine_log.propagate = False
+    engine_log.addHandler(_KeepWarnings(run))
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False,
-                             monitor=RecordingMonitor(mocks, run))
+                             logger=engine_log, monitor=RecordingMonitor(mocks, run))
     pulumi.runtime.set_all_config({
         f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value)
         for key, value in config.items()

@@ -13,7 +13,8 @@ from model_access.function_policy import (
 )
 from model_access.settings import Settings
 from tests.infra.iam_lint import as_list, lint, resource_formats, statements
-from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun
+from tests.infra.conftest import role_policy
+from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun, run_program
 
 TOOL_POLICIES = f"arn:aws:iam::{ACCOUNT}:policy/model-access/*"
 OWN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/model-access-functions"
@@ -77,17 +78,45 @@ def test_attach_and_detach_carry_tool_policy_arn_condition(
             assert statement["Condition"]["ArnLike"] == {"iam:PolicyARN": TOOL_POLICIES}
 
 
-def test_attach_is_limited_to_eligible_roles_when_configured(
-    restricted_policy: dict[str, Any],
-) -> None:
-    """With a role path prefix and tag configured, attach needs both; detach needs the path."""
-    (attach,) = granting(restricted_policy, "iam:AttachRolePolicy")
-    (detach,) = granting(restricted_policy, "iam:DetachRolePolicy")
-    eligible = f"arn:aws:iam::{ACCOUNT}:role/ml-owners/*"
-    assert attach["Resource"] == eligible
-    assert attach["Condition"]["StringEquals"] == {"iam:ResourceTag/model-access": "eligible"}
-    assert detach["Resource"] == eligible
+def test_attach_by_default_needs_the_opt_in_tag(functions_policy: dict[str, Any]) -> None:
+    """Default stack: attach only onto roles tagged model-access:eligible=true (any path);
+    detach of a tool policy from any role, so a role that lost its tag can be revoked."""
+    (attach,) = granting(functions_policy, "iam:AttachRolePolicy")
+    (detach,) = granting(functions_policy, "iam:DetachRolePolicy")
+    assert attach["Resource"] == detach["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/*"
+    assert attach["Condition"]["StringEquals"] == {
+        "iam:ResourceTag/model-access:eligible": "true"}
     assert "StringEquals" not in detach["Condition"]
+
+
+def test_attach_mirrors_the_runtime_tag_or_path(restricted_policy: dict[str, Any]) -> None:
+    """With a path prefix and a tag configured, either opts a role in, as in the runtime:
+    one attach statement per way in; detach reaches every role a tag could opt in."""
+    attach = {s["Sid"]: s for s in granting(restricted_policy, "iam:AttachRolePolicy")}
+    (detach,) = granting(restricted_policy, "iam:DetachRolePolicy")
+    tagged = attach.pop("AttachToolPoliciesToTaggedRoles")
+    assert tagged["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/*"
+    assert tagged["Condition"]["StringEquals"] == {"iam:ResourceTag/model-access": "eligible"}
+    (under_path,) = attach.values()
+    assert under_path["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/ml-owners/*"
+    assert "StringEquals" not in under_path["Condition"]
+    assert detach["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/*"
+
+
+@pytest.mark.parametrize(("config", "attach_to", "detach_from"), [
+    ({"roleTag": "*"}, ["role/*"], "role/*"),
+    ({"roleTag": "*", "rolePathPrefix": "/ml-owners/"}, ["role/ml-owners/*"], "role/ml-owners/*"),
+])
+def test_attach_without_tag_follows_explicit_configuration(
+    config: dict[str, str], attach_to: list[str], detach_from: str,
+) -> None:
+    """`roleTag: "*"`: no tag condition; every role (warned) or only the path prefix."""
+    document = role_policy(run_program(config))
+    attach = granting(document, "iam:AttachRolePolicy")
+    assert [s["Resource"] for s in attach] == [f"arn:aws:iam::{ACCOUNT}:{r}" for r in attach_to]
+    assert all("StringEquals" not in s["Condition"] for s in attach)
+    (detach,) = granting(document, "iam:DetachRolePolicy")
+    assert detach["Resource"] == f"arn:aws:iam::{ACCOUNT}:{detach_from}"
 
 
 def denials(document: dict[str, Any]) -> dict[frozenset[str], set[str]]:
