@@ -8,7 +8,7 @@ from model_access_cli import cloudtrail
 from model_access_cli.lambdas import LocalInvoker, load_function
 from model_access_cli.local_stack import LocalStack
 from model_access_cli.poller import LocalPoller
-from tests.functional.world import World
+from tests.functional.world import World, role_arn
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +54,8 @@ def test_rule_filters_failed_calls_and_other_sources(stack: tuple[World, LocalSt
 
 
 def test_lifecycle_over_http(stack: tuple[World, LocalStack]) -> None:
-    """Delete revokes and a re-tag moves, through the real queue and rule."""
+    """Delete revokes and the owner's re-tag moves, through the real queue and rule (the
+    poller's records come from the stack's queue, so the caller alice is believed)."""
     world, local = stack
     world.role("alice")
     world.role("bob")
@@ -66,7 +67,8 @@ def test_lifecycle_over_http(stack: tuple[World, LocalStack]) -> None:
     world.delete_model("gone")
     emit(world, cloudtrail.delete_model("gone"))
     world.set_owner("keep", "bob")
-    emit(world, cloudtrail.add_tags(keep, {"owner-role": "bob"}))
+    emit(world, cloudtrail.add_tags(keep, {"owner-role": "bob"},
+                                    caller_role_arn=role_arn("alice")))
     feed.drain(timeout=60)
     rt = world.runtime()
     assert world.granted(rt, "alice") == set()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from model_access.backfill import Backfill
 from model_access.outcomes import Outcome
 from model_access.patterns import event_queue_policies
 from model_access.runtime import Runtime
@@ -195,3 +196,25 @@ def test_local_up_sets_the_stacks_queue_policies(world: World) -> None:
                                        context={**tls, "aws:SourceArn": rules[0]}))
         assert not allowed(policy, Request("sqs:SendMessage", arn, identity_allows=True,
                                            context={**tls, "aws:PrincipalArn": role_arn("m")}))
+
+
+def test_letter_case_policy_without_the_twin_is_rewritten_by_the_sweep(world: World) -> None:
+    """A tool policy written before twins existed (the capitalised ARN only) is found
+    different from what the record renders, and the sweep rewrites it once."""
+    world.role("alice")
+    arn = world.model("Churn-Predictor", "alice")
+    twin = arn.replace("Churn-Predictor", "churn-predictor")
+    rt = world.runtime()
+    world.send(rt, [world.create_event("Churn-Predictor")])
+    (policy,) = world.state(rt, "alice").tool_policies.values()
+    older = json.loads(json.dumps(policy.document).replace(f', "{twin}"', "")
+                       .replace(f'"{twin}", ', ""))
+    assert json.dumps(twin) not in json.dumps(older)
+    world.clients.iam.create_policy_version(PolicyArn=policy.arn, SetAsDefault=True,
+                                            PolicyDocument=json.dumps(older))
+    result = Backfill(rt).run().as_dict()
+    assert result["repaired"] == 1
+    (policy,) = world.state(rt, "alice").tool_policies.values()
+    assert policy.document == rt.reconciler.shape.render({arn})
+    assert Backfill(rt).run().as_dict()["repaired"] == 0
+    assert verify(rt) == []

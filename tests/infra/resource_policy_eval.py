@@ -35,7 +35,8 @@ def _values(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _condition_holds(condition: Mapping[str, Mapping[str, Any]], context: Mapping[str, str]) -> bool:
+def _condition_holds(condition: Mapping[str, Mapping[str, Any]],
+                     context: Mapping[str, str]) -> bool:
     for operator, pairs in condition.items():
         for key, expected in pairs.items():
             actual = context.get(key)

@@ -12,8 +12,8 @@ from model_access.function_policy import (
     function_policy,
 )
 from model_access.settings import Settings
-from tests.infra.iam_lint import as_list, lint, resource_formats, statements
 from tests.infra.conftest import role_policy
+from tests.infra.iam_lint import as_list, lint, resource_formats, statements
 from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun, run_program
 
 TOOL_POLICIES = f"arn:aws:iam::{ACCOUNT}:policy/model-access/*"
