@@ -141,3 +141,13 @@ def test_open_modes_are_explicit_and_warned(config: dict[str, str], warned: list
     env = run.one("aws:lambda/function:Function", "backfill").inputs["environment"]["variables"]
     assert env["MODEL_ACCESS_OWNER_CHANGE_MODE"] == config.get("ownerChangeMode", "protected")
     assert env["MODEL_ACCESS_ROLE_TAG"] == config.get("roleTag", "model-access:eligible=true")
+
+
+def test_unverified_caller_is_a_refusal_on_the_dashboard(stack: StackRun) -> None:
+    """The new outcome is drawn with the other refusals (the dashboard is built from
+    outcomes.py), in the widget an operator watches for refused grants."""
+    body = stack.one("aws:cloudwatch/dashboard:Dashboard").json("dashboardBody")
+    refusals = next(w for w in body["widgets"]
+                    if w["properties"].get("title", "").startswith("Refused"))
+    drawn = {row[1] for row in refusals["properties"]["metrics"]}
+    assert {"UnverifiedCaller", "OwnerChangeDenied", "IneligibleRole"} <= drawn
