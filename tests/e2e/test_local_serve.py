@@ -40,6 +40,15 @@ class Served:
         return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",  # type: ignore[call-overload]
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
+    def client_as(self, service: str, role: str) -> Any:
+        """A client with `role`'s AssumeRole credentials: the trail names it as the caller."""
+        credentials = self.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{role}", RoleSessionName="e2e")["Credentials"]
+        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",  # type: ignore[call-overload]
+                            aws_access_key_id=credentials["AccessKeyId"],
+                            aws_secret_access_key=credentials["SecretAccessKey"],
+                            aws_session_token=credentials["SessionToken"])
+
     def records(self) -> list[str]:
         """The per-record lines (not the banner, not the bus lines)."""
         return [line for line in list(self.lines)
@@ -112,7 +121,8 @@ def granted(iam: Any, role: str) -> set[str]:
 
 
 def test_local_serve_provisions_any_clients_calls(served: Served) -> None:
-    """Grant, move, revoke from plain boto3 calls; a failed call and a re-drive as on AWS."""
+    """Grant, move, revoke from plain boto3 calls; a failed call and a re-drive as on AWS.
+    The move is owner-a's own AddTags (protected owner-change mode, the default)."""
     iam, sagemaker = served.client("iam"), served.client("sagemaker")
     for role in ("owner-a", "owner-b"):
         iam.create_role(RoleName=role, AssumeRolePolicyDocument="{}", Tags=ELIGIBLE)
@@ -123,7 +133,8 @@ def test_local_serve_provisions_any_clients_calls(served: Served) -> None:
                                  Tags=[{"Key": "owner-role", "Value": "owner-a"}])["ModelArn"]
     _until(lambda: granted(iam, "owner-a") == {arn}, "granted to owner-a", served.lines)
 
-    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "owner-role", "Value": "owner-b"}])
+    served.client_as("sagemaker", "owner-a").add_tags(
+        ResourceArn=arn, Tags=[{"Key": "owner-role", "Value": "owner-b"}])
     _until(lambda: granted(iam, "owner-b") == {arn} and not granted(iam, "owner-a"),
            "moved to owner-b", served.lines)
 

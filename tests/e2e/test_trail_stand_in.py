@@ -230,7 +230,8 @@ def test_native_trigger_alone_grants_through_the_local_stack(bench: Bench) -> No
     assert "model-access-sagemaker-model-calls" not in [
         r["Name"] for r in bench.clients.events.list_rules()["Rules"]]
     bench.trail.native, bench.trail.cloudtrail = True, False  # an account with no trail
-    bench.client("iam").create_role(RoleName="alice", AssumeRolePolicyDocument="{}")
+    bench.client("iam").create_role(RoleName="alice", AssumeRolePolicyDocument="{}",
+                                    Tags=[{"Key": "model-access:eligible", "Value": "true"}])
     arn = bench.client("sagemaker").create_model(
         ModelName="m1", PrimaryContainer={"Image": "img"},
         ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sm-exec",

@@ -17,9 +17,9 @@ from model_access.backfill import Backfill
 from model_access.outcomes import Outcome
 from model_access.patterns import event_queue_policies
 from model_access.runtime import Runtime
-from model_access.settings import OwnerChangeMode
+from model_access.settings import OwnerChangeMode, Settings
 from model_access.verify import verify
-from model_access_cli.local_stack import REDRIVE_RULE_NAME, RULE_NAME
+from model_access_cli.local_stack import REDRIVE_RULE_NAME, local_up
 from tests.functional.observe import Observed, holders, iam_snapshot
 from tests.functional.world import World, role_arn
 from tests.infra.resource_policy_eval import Request, allowed
@@ -185,8 +185,8 @@ def test_local_up_sets_the_stacks_queue_policies(world: World) -> None:
             for n in ("model-access-events", "model-access-events-dlq")]
     arns = [sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]
             ["QueueArn"] for u in urls]
-    rules = [events.describe_rule(Name=n)["Arn"]
-             for n in (RULE_NAME, REDRIVE_RULE_NAME)]
+    local = local_up(world.clients, Settings.from_mapping({}))  # again: it is idempotent
+    rules = [events.describe_rule(Name=n)["Arn"] for n in (*local.rules, REDRIVE_RULE_NAME)]
     stored = [json.loads(sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["Policy"])
                          ["Attributes"]["Policy"]) for u in urls]
     assert stored == list(event_queue_policies(arns[0], arns[1], rules))

@@ -20,8 +20,9 @@ from tests.infra.resource_policy_eval import Request, allowed
 
 QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:model-access-events"
 DLQ = f"arn:aws:sqs:{REGION}:{ACCOUNT}:model-access-events-dlq"
-RULES = [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/model-access-sagemaker-model-calls",
-         f"arn:aws:events:{REGION}:{ACCOUNT}:rule/model-access-reconcile-requests"]
+RULES = [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/model-access-{name}"
+         for name in ("sagemaker-model-calls", "sagemaker-model-state", "reconcile-requests")]
+"""The default `trigger: both` rules, then operators' re-drive rule (the declared order)."""
 OPERATOR = f"arn:aws:iam::{ACCOUNT}:role/platform-admin"
 TLS = {"aws:SecureTransport": "true"}
 
