@@ -33,11 +33,6 @@ PROVISIONER_ROLE: Final = "model-access-provisioner"
 OWNER_TAG: Final = "owner-role"
 ELIGIBLE_TAGS: Final = [{"Key": "model-access:eligible", "Value": "true"}]
 """Owner roles opt in, as the default settings require."""
-BENCH_ENV: Final = {"MODEL_ACCESS_OWNER_CHANGE_MODE": "open"}
-"""Open owner-change mode, as the published numbers were measured: protected mode (the
-default since the trust work) reads each model with DescribeModel + ListTags for its
-creation time instead of the tag index, so it costs more SageMaker reads per model until
-the engine reads the creation time only for candidate owner changes."""
 TRUST: Final = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
     "Action": "sts:AssumeRole"}]})
@@ -71,7 +66,6 @@ def prepare_process() -> None:
     os.environ["AWS_REGION"] = REGION
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
     os.environ["MODEL_ACCESS_PROVISIONER_ROLE"] = PROVISIONER_ROLE
-    os.environ.update(BENCH_ENV)
     _speed_up_moto()
     _silence_powertools_logs()
 

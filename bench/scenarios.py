@@ -23,7 +23,6 @@ from typing import Any, Final
 from bench.baseline import BASELINE_PATH, NaiveProvisioner
 from bench.harness import (
     ACCOUNT,
-    BENCH_ENV,
     OWNER_TAG,
     PROVISIONER_ROLE,
     REGION,
@@ -324,7 +323,7 @@ def backfill(kind: str, models: int, roles_n: int, *, aws_paging: bool = True,
                 f"{wall:.1f}s")
             return out
         env = {"AWS_REGION": REGION, "MODEL_ACCESS_ACCOUNT_ID": ACCOUNT,
-               "MODEL_ACCESS_PROVISIONER_ROLE": PROVISIONER_ROLE, **BENCH_ENV}
+               "MODEL_ACCESS_PROVISIONER_ROLE": PROVISIONER_ROLE}
         runtime = build_runtime(env, clients=Clients(region=REGION, endpoint_url=aws.url))
         if aws_paging:
             runtime.models.list_models = AwsPagedListModels(  # type: ignore[method-assign]
@@ -509,7 +508,7 @@ def capacity_moto(models: int, level: str = "manage",
         aws.models(round_robin(models, ["capacity-owner"]))
         env = {"AWS_REGION": REGION, "MODEL_ACCESS_ACCOUNT_ID": ACCOUNT,
                "MODEL_ACCESS_PROVISIONER_ROLE": PROVISIONER_ROLE,
-               "MODEL_ACCESS_ACCESS_LEVEL": level, **BENCH_ENV}
+               "MODEL_ACCESS_ACCESS_LEVEL": level}
         runtime = build_runtime(env, clients=Clients(region=REGION, endpoint_url=aws.url))
         result = Backfill(runtime).run()
         granted = len(aws.grants(OUR_PATH).get("capacity-owner", set()))
