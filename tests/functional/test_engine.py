@@ -26,7 +26,7 @@ from model_access.provisioner import handle
 from model_access.verify import verify
 from tests.functional.faults import Faults, LaggingReads, Rule, fast_backoff
 from tests.functional.functions_loader import lambda_context
-from tests.functional.world import REGION, World
+from tests.functional.world import REGION, World, role_arn
 
 
 def test_lagging_iam_reads_lose_no_grant(world: World) -> None:
@@ -40,7 +40,8 @@ def test_lagging_iam_reads_lose_no_grant(world: World) -> None:
             world.model(f"m{i}", "alice")
             world.send(worker, [world.create_event(f"m{i}")])
         world.set_owner("m0", "bob")
-        world.send(worker, [world.add_tags_event("m0", "bob")])
+        world.send(worker, [world.add_tags_event("m0", "bob",  # the owner hands it over
+                                                 caller_role_arn=role_arn("alice"))])
         Backfill(worker).run()
         Backfill(worker).run()
     assert lag.lagged > 0, "no read was ever stale: the test proves nothing"
