@@ -155,9 +155,10 @@ def run(quick: bool, step: Any) -> dict[str, Any]:
     calls = calls_per_untagged_model(sweep_models, 20)
     step(f"scale: reconcile CPU per model at {small:,} and {large:,} models (in memory)")
     growth = cpu_growth(small, large)
+    latency = Latency(read=0.05, write=0.05, iam_write=0.3)  # chosen, not AWS figures
     step(f"scale: backfill of {backfill_models:,} models through its continuations "
-         "(in memory, simulated 900 s clock)")
-    backfill = backfill_through_continuations(backfill_models, backfill_roles)
+         f"(in memory, simulated 900 s clock, latency {vars(latency)} s)")
+    backfill = backfill_through_continuations(backfill_models, backfill_roles, latency)
     return {
         "calls_per_untagged_model": calls["calls_per_untagged_model"],
         "cpu_growth_100k_vs_10k": growth["cpu_growth"],
