@@ -65,10 +65,14 @@ def goals(results: Mapping[str, Any]) -> list[Goal]:
              f"{single['calls_over_minimum_max']}; baseline {single['baseline_aws_calls']}"),
         _at_least("capacity: models per role, 40-char names, default level", 500,
                   results["capacity"]["models_40char_default"], unit=""),
-        _at_most("cold start: import time / bare `import boto3`", 2,
+        _at_most("cold start: import time / bare `import boto3`, bytecode cached", 2,
                  cold["import_ratio_vs_boto3"], unit="x"),
-        _at_most("cold start as deployed (layer without bytecode) / `import boto3`", 2,
-                 cold["layer_without_bytecode"]["ratio"], unit="x"),
+        _at_most("cold start as deployed (layer as packaged, runtime's Python) / "
+                 "`import boto3`", 1.5, cold["deployed_ratio_vs_boto3"], unit="x"),
+        Goal("cold start as deployed, if the layer shipped no bytecode", "(report)",
+             f"{cold['deployed_without_bytecode_ratio_vs_boto3']}x"
+             if cold["deployed_without_bytecode_ratio_vs_boto3"] else "n/a", None,
+             "what `make package` ships on a machine without Python 3.13"),
         _at_most("planning: CPU ms for a role holding 500 models", 5, plan["ms_500_models"],
                  unit=" ms"),
     ]
@@ -167,14 +171,7 @@ def write_markdown(path: Path, results: Mapping[str, Any], goal_rows: Sequence[G
         f"{cap['moto']['models_created']} 40-char models granted in "
         f"{cap['moto']['attached_tool_policies']} policies.",
         "",
-        f"Cold start: `functions/provisioner/app.py` imports in "
-        f"{cold['bytecode_cached']['app_import_ms']} ms vs "
-        f"{cold['bytecode_cached']['boto3_import_ms']} ms for `import boto3` "
-        f"({cold['bytecode_cached']['ratio']}x, bytecode cached); as the "
-        f"layer ships no bytecode: {cold['layer_without_bytecode']['app_import_ms']} ms "
-        f"({cold['layer_without_bytecode']['ratio']}x). Archives: "
-        + (", ".join(f"{n} {v['bytes']:,} B" for n, v in cold["archives"].items())
-           if cold["archives"] else "none (`make package` not run)") + ".",
+        _cold_paragraph(cold),
         "",
         "![IAM writes vs models](iam_writes.png)",
         "",
@@ -183,6 +180,23 @@ def write_markdown(path: Path, results: Mapping[str, Any], goal_rows: Sequence[G
     ]
     lines += [f"- {note}" for note in results["notes"]]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _cold_paragraph(cold: Mapping[str, Any]) -> str:
+    cached, shipped = cold["bytecode_cached"], cold["deployed"]
+    text = (f"Cold start: `functions/provisioner/app.py` imports in {cached['app_import_ms']} ms "
+            f"vs {cached['boto3_import_ms']} ms for `import boto3` ({cached['ratio']}x, Python "
+            f"{cold['python']}, bytecode cached). ")
+    if not shipped.get("python"):
+        return text + f"As deployed: not measured ({shipped['note']})"
+    with_, without = shipped["with_bytecode"], shipped["without_bytecode"]
+    sizes = ", ".join(f"{n} {v['bytes']:,} B" for n, v in shipped["archives"].items())
+    return text + (
+        f"As deployed (Python {shipped['python_version']}, the archives as packaged): "
+        f"{with_['app_import_ms']} ms vs {with_['boto3_import_ms']} ms ({with_['ratio']}x); "
+        f"the same layer without bytecode: {without['app_import_ms']} ms "
+        f"({without['ratio']}x). Archives: {sizes} (pinned SDK "
+        f"{shipped['sdk_bytes_in_layer']:,} B of the layer).")
 
 
 def plot(path: Path, points: Sequence[Mapping[str, Any]], title: str) -> bool:

@@ -8,11 +8,7 @@ through Powertools' decorators) or the real `Backfill`; `baseline` is bench/base
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -520,87 +516,6 @@ def capacity_moto(models: int, level: str = "manage",
     log(f"   moto ({level}): {granted} of {models} granted in "
         f"{out['attached_tool_policies']} policies; outcomes {out['outcomes']}")
     return out
-
-
-# --- cold start ----------------------------------------------------------------------------
-
-_IMPORT_APP: Final = (
-    "import importlib.util, time\n"
-    "t = time.perf_counter()\n"
-    "spec = importlib.util.spec_from_file_location('app', {path!r})\n"
-    "module = importlib.util.module_from_spec(spec)\n"
-    "spec.loader.exec_module(module)\n"
-    "print(time.perf_counter() - t)\n"
-)
-_IMPORT_BOTO3: Final = (
-    "import time\nt = time.perf_counter()\nimport boto3\nprint(time.perf_counter() - t)\n"
-)
-
-
-def cold_start(runs: int) -> dict[str, Any]:
-    """Import time of the provisioner module in a fresh interpreter vs a bare `import boto3`.
-
-    Two bytecode situations, each with its own cache directory (PYTHONPYCACHEPREFIX, so the
-    repository gets no __pycache__): `bytecode_cached`, every module compiled once before
-    timing (what the issue asks: a fresh interpreter on a warm machine), and
-    `layer_without_bytecode`, where only boto3 is precompiled, as in Lambda: the runtime
-    ships boto3 compiled, while dist/layer.zip carries no .pyc, so model_access, Powertools
-    and the X-Ray SDK are compiled at every cold start.
-    """
-    app = str(REPO / "functions" / "provisioner" / "app.py")
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("MODEL_ACCESS_", "POWERTOOLS_", "PYTHON"))}
-    base.pop("AWS_ENDPOINT_URL", None)
-    # What Lambda sets, plus the stack's default `tracing: false` (POWERTOOLS_TRACE_DISABLED):
-    # with tracing off the functions never import the X-Ray SDK (observability.py).
-    base.update({"LAMBDA_TASK_ROOT": "/var/task", "AWS_REGION": REGION,
-                 "AWS_LAMBDA_FUNCTION_NAME": "model-access-provisioner",
-                 "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
-                 "POWERTOOLS_TRACE_DISABLED": "true"})
-
-    def timed(code: str, env: dict[str, str]) -> float:
-        answer = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                                text=True, check=True, cwd=tempfile.gettempdir())
-        return float(answer.stdout.strip().splitlines()[-1])
-
-    app_code = _IMPORT_APP.format(path=app)
-    out: dict[str, Any] = {"runs": runs, "python": sys.version.split()[0],
-                           "environment": "Lambda-like, stack defaults (tracing off)"}
-    with tempfile.TemporaryDirectory() as cached, tempfile.TemporaryDirectory() as boto_only:
-        warm = {**base, "PYTHONPYCACHEPREFIX": cached}
-        timed(app_code, warm)  # compiles and caches everything the app imports
-        timed(_IMPORT_BOTO3, {**base, "PYTHONPYCACHEPREFIX": boto_only})
-        variants = {
-            "bytecode_cached": warm,
-            "layer_without_bytecode": {**base, "PYTHONPYCACHEPREFIX": boto_only,
-                                       "PYTHONDONTWRITEBYTECODE": "1"},
-        }
-        for label, env in variants.items():
-            if runs >= 3:
-                timed(app_code, env), timed(_IMPORT_BOTO3, env)  # warm the OS file cache
-            app_times, boto_times = [], []
-            for _ in range(runs):  # interleaved, so drift hits both alike
-                app_times.append(timed(app_code, env))
-                boto_times.append(timed(_IMPORT_BOTO3, env))
-            app_ms = statistics.median(app_times) * 1000
-            boto_ms = statistics.median(boto_times) * 1000
-            out[label] = {"app_import_ms": round(app_ms, 1), "boto3_import_ms": round(boto_ms, 1),
-                          "ratio": round(app_ms / boto_ms, 2)}
-    out["import_ratio_vs_boto3"] = out["bytecode_cached"]["ratio"]
-    out["archives"] = archive_sizes()
-    return out
-
-
-def archive_sizes() -> dict[str, Any] | None:
-    """Sizes of dist/*.zip from `make package`, if someone built them; else None."""
-    dist = REPO / "dist"
-    names = ("provisioner.zip", "backfill.zip", "layer.zip")
-    found = {n: dist / n for n in names if (dist / n).is_file()}
-    if not found:
-        return None
-    return {n: {"bytes": p.stat().st_size,
-                "built": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(p.stat().st_mtime))}
-            for n, p in found.items()}
 
 
 # --- planning cost -------------------------------------------------------------------------

@@ -1,0 +1,160 @@
+"""Cold start: import time of the provisioner module in a fresh interpreter vs `import boto3`.
+
+Two figures. `bytecode_cached` (this interpreter, every module compiled once before timing:
+a fresh interpreter on a warm machine, the goal of issue 6). `deployed` (issue 13): the
+archives exactly as `make package` builds them, extracted, imported by the runtime's Python
+(3.13) with nothing else on the path and no bytecode written (Lambda's /opt and /var/task
+are read-only); `import boto3` is timed the same way from the same files, precompiled as the
+runtime ships its own. `deployed_without_bytecode` is the same layer with its bytecode
+removed: what a machine without Python 3.13 ships (README, "Packaging").
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from bench.harness import REGION
+
+REPO: Final = Path(__file__).resolve().parents[1]
+
+_IMPORT_APP: Final = (
+    "import importlib.util, sys, time\n"
+    "sys.path[:0] = {path_entries!r}\n"
+    "t = time.perf_counter()\n"
+    "spec = importlib.util.spec_from_file_location('app', {path!r})\n"
+    "module = importlib.util.module_from_spec(spec)\n"
+    "spec.loader.exec_module(module)\n"
+    "print(time.perf_counter() - t)\n"
+)
+_IMPORT_BOTO3: Final = (
+    "import sys, time\n"
+    "sys.path[:0] = {path_entries!r}\n"
+    "t = time.perf_counter()\nimport boto3\nprint(time.perf_counter() - t)\n"
+)
+
+
+def lambda_environment() -> dict[str, str]:
+    """What Lambda sets, plus the stack's default `tracing: false` (POWERTOOLS_TRACE_DISABLED):
+    with tracing off the functions never import the X-Ray SDK (observability.py)."""
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("MODEL_ACCESS_", "POWERTOOLS_", "PYTHON"))}
+    base.pop("AWS_ENDPOINT_URL", None)
+    base.update({"LAMBDA_TASK_ROOT": "/var/task", "AWS_REGION": REGION,
+                 "AWS_LAMBDA_FUNCTION_NAME": "model-access-provisioner",
+                 "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+                 "POWERTOOLS_TRACE_DISABLED": "true"})
+    return base
+
+
+def _timed(python: str, code: str, env: Mapping[str, str], *flags: str) -> float:
+    answer = subprocess.run([python, *flags, "-c", code], env=dict(env), capture_output=True,
+                            text=True, check=True, cwd=tempfile.gettempdir())
+    return float(answer.stdout.strip().splitlines()[-1])
+
+
+def _compare(python: str, app_code: str, boto_code: str, env: Mapping[str, str], runs: int,
+             *flags: str, boto_env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Medians of `runs` interleaved timings (drift hits both alike), after a warm-up."""
+    boto_env = boto_env or env
+    if runs >= 3:
+        _timed(python, app_code, env, *flags), _timed(python, boto_code, boto_env, *flags)
+    app_times, boto_times = [], []
+    for _ in range(runs):
+        app_times.append(_timed(python, app_code, env, *flags))
+        boto_times.append(_timed(python, boto_code, boto_env, *flags))
+    app_ms = statistics.median(app_times) * 1000
+    boto_ms = statistics.median(boto_times) * 1000
+    return {"app_import_ms": round(app_ms, 1), "boto3_import_ms": round(boto_ms, 1),
+            "ratio": round(app_ms / boto_ms, 2)}
+
+
+def bytecode_cached(runs: int) -> dict[str, Any]:
+    """This interpreter, the source tree, every module compiled once (PYTHONPYCACHEPREFIX, so
+    the repository gets no __pycache__)."""
+    app = str(REPO / "functions" / "provisioner" / "app.py")
+    app_code = _IMPORT_APP.format(path=app, path_entries=[])
+    boto_code = _IMPORT_BOTO3.format(path_entries=[])
+    with tempfile.TemporaryDirectory() as cached:
+        env = {**lambda_environment(), "PYTHONPYCACHEPREFIX": cached}
+        _timed(sys.executable, app_code, env)  # compiles and caches everything the app imports
+        return _compare(sys.executable, app_code, boto_code, env, runs)
+
+
+def deployed(runs: int) -> dict[str, Any]:
+    """The packaged archives under the runtime's Python, with and without their bytecode."""
+    from model_access_cli import bytecode, package
+
+    python = bytecode.runtime_python()
+    if python is None:
+        return {"python": None, "note": bytecode.missing_message()}
+    version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    out: dict[str, Any] = {"python": python, "python_version": version}
+    with tempfile.TemporaryDirectory(prefix="model-access-cold-") as scratch:
+        root = Path(scratch)
+        archives = package.build_all(root / "dist", python=python)
+        out["archives"] = {p.name: {"bytes": p.stat().st_size,
+                                    "files": len(zipfile.ZipFile(p).namelist())}
+                           for p in archives}
+        out["sdk_bytes_in_layer"] = _sdk_bytes(root / "dist" / package.LAYER_ARCHIVE)
+        for name, into in (("provisioner.zip", "task"), (package.LAYER_ARCHIVE, "opt")):
+            with zipfile.ZipFile(root / "dist" / name) as archive:
+                archive.extractall(root / into)
+        layer = root / "opt" / package.LAYER_PREFIX
+        bare = root / "opt-without-bytecode"
+        shutil.copytree(layer, bare, ignore=shutil.ignore_patterns("__pycache__"))
+        app = str(root / "task" / "app.py")
+        env = lambda_environment()
+        boto_code = _IMPORT_BOTO3.format(path_entries=[str(layer)])
+        out["with_bytecode"] = _compare(
+            python, _IMPORT_APP.format(path=app, path_entries=[str(root / "task"), str(layer)]),
+            boto_code, env, runs, "-I", "-B")
+        out["without_bytecode"] = _compare(
+            python, _IMPORT_APP.format(path=app, path_entries=[str(root / "task"), str(bare)]),
+            boto_code, env, runs, "-I", "-B")
+    return out
+
+
+def _sdk_bytes(layer: Path) -> int:
+    """Compressed bytes of boto3, botocore and their dependencies in the layer: the pin's size."""
+    from model_access_cli import package
+
+    tops = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"}
+    with zipfile.ZipFile(layer) as archive:
+        return sum(info.compress_size for info in archive.infolist()
+                   if info.filename.split("/")[1].split("-")[0] in tops
+                   or _distribution(info.filename) in package.SDK_DISTRIBUTIONS)
+
+
+def _distribution(name: str) -> str:
+    """`python/python_dateutil-2.9.0.dist-info/RECORD` -> `python-dateutil`."""
+    top = name.split("/")[1]
+    if not top.endswith(".dist-info"):
+        return ""
+    return top.rsplit("-", 1)[0].lower().replace("_", "-")
+
+
+def cold_start(runs: int) -> dict[str, Any]:
+    """Both figures; `deployed_ratio_vs_boto3` is None when this machine has no Python 3.13."""
+    cached = bytecode_cached(runs)
+    shipped = deployed(runs)
+    return {
+        "runs": runs, "python": sys.version.split()[0],
+        "environment": "Lambda-like, stack defaults (tracing off)",
+        "bytecode_cached": cached,
+        "import_ratio_vs_boto3": cached["ratio"],
+        "deployed": shipped,
+        "deployed_ratio_vs_boto3": (shipped["with_bytecode"]["ratio"]
+                                    if shipped.get("python") else None),
+        "deployed_without_bytecode_ratio_vs_boto3": (shipped["without_bytecode"]["ratio"]
+                                                     if shipped.get("python") else None),
+    }
