@@ -76,6 +76,16 @@ def goals(results: Mapping[str, Any]) -> list[Goal]:
         _at_most("planning: CPU ms for a role holding 500 models", 5, plan["ms_500_models"],
                  unit=" ms"),
     ]
+    latency = results["latency"]
+    for scenario, key in (("burst", "wall_ratio_by_iam_write_ms"),
+                          ("backfill", "backfill_wall_ratio_by_iam_write_ms")):
+        by_ms = latency[key]
+        out.append(Goal(
+            f"latency study, {scenario}: simulated wall time, baseline / model-access, at IAM "
+            f"writes of {' / '.join(by_ms)} ms", "(report)",
+            " / ".join(f"{r:g}x" for r in by_ms.values()), None,
+            f"other calls {latency['parameters']['other_calls_ms']:g} ms, IAM writes capped at "
+            f"{latency['parameters']['iam_writes_per_second']:g}/s (chosen parameters)"))
     deletes = burst.get("deletes")
     if deletes:
         missed = deletes["not_revoked"]
@@ -173,6 +183,8 @@ def write_markdown(path: Path, results: Mapping[str, Any], goal_rows: Sequence[G
         "",
         _cold_paragraph(cold),
         "",
+        *_latency_table(results["latency"]),
+        "",
         "![IAM writes vs models](iam_writes.png)",
         "",
         "Notes:",
@@ -180,6 +192,38 @@ def write_markdown(path: Path, results: Mapping[str, Any], goal_rows: Sequence[G
     ]
     lines += [f"- {note}" for note in results["notes"]]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _latency_table(latency: Mapping[str, Any]) -> list[str]:
+    p = latency["parameters"]
+    lines = [
+        f"Latency study (simulated, parameters chosen, not AWS figures: other calls "
+        f"{p['other_calls_ms']:g} ms, IAM writes capped at {p['iam_writes_per_second']:g}/s "
+        f"with a bucket of {p['iam_write_bucket_capacity']}); the burst and backfill above, "
+        "replayed with each call's latency:",
+        "",
+        "| IAM write latency | burst: model-access | burst: baseline | ratio | "
+        "backfill: model-access | backfill: baseline | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for ms in latency["wall_ratio_by_iam_write_ms"]:
+        burst, backfill = latency["burst"]["simulated"][ms], latency["backfill"]["simulated"][ms]
+        lines.append(
+            f"| {ms} ms | {burst['model-access']['seconds']:,.1f} s | "
+            f"{burst['baseline']['seconds']:,.1f} s | "
+            f"{latency['wall_ratio_by_iam_write_ms'][ms]}x | "
+            f"{backfill['model-access']['seconds']:,.1f} s | "
+            f"{backfill['baseline']['seconds']:,.1f} s | "
+            f"{latency['backfill_wall_ratio_by_iam_write_ms'][ms]}x |")
+    check = latency["sleep_check"]
+    lines += ["", f"Replay checked on a {check['events']}-event burst that really slept "
+              f"({check['model-access']['profile']['iam_write_ms']:g} ms IAM writes): " + "; ".join(
+        f"{d}: same calls in the same order as at moto's speed: "
+        f"{'yes' if check[d]['same_calls_in_same_order'] else 'NO'}; slept run "
+        f"{check[d]['slept_seconds']:.2f} s, its replay {check[d]['replayed_seconds']:.2f} s "
+        f"({check[d]['error_percent']:+g}%)"
+        for d in ("model-access", "baseline")) + "."]
+    return lines
 
 
 def _cold_paragraph(cold: Mapping[str, Any]) -> str:

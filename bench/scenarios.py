@@ -12,9 +12,10 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from bench.baseline import BASELINE_PATH, NaiveProvisioner
 from bench.harness import (
@@ -30,6 +31,9 @@ from bench.harness import (
     model_name,
 )
 from model_access_cli.poller import PollStats
+
+if TYPE_CHECKING:
+    from bench.latency import CallTrace
 
 REPO: Final = Path(__file__).resolve().parents[1]
 OUR_PATH: Final = "/model-access/"
@@ -58,6 +62,8 @@ class Sizes:
     cold_runs: int
     plan_models: int
     plan_repeats: int
+    latency_check_events: int
+    latency_check_roles: int
 
 
 FULL: Final = Sizes(burst_events=2000, burst_roles=20, batch_size=500, window_seconds=5.0,
@@ -65,12 +71,12 @@ FULL: Final = Sizes(burst_events=2000, burst_roles=20, batch_size=500, window_se
                     backfill_models=10_000, backfill_roles=100, single_events=200,
                     single_roles=20, capacity_confirm_models=600,
                     capacity_confirm_level="manage", cold_runs=10, plan_models=500,
-                    plan_repeats=300)
+                    plan_repeats=300, latency_check_events=60, latency_check_roles=6)
 QUICK: Final = Sizes(burst_events=200, burst_roles=10, batch_size=50, window_seconds=0.5,
                      plot_sizes=(), delete_every=10, backfill_models=300, backfill_roles=10,
                      single_events=10, single_roles=5, capacity_confirm_models=260,
                      capacity_confirm_level="deploy", cold_runs=1, plan_models=500,
-                     plan_repeats=30)
+                     plan_repeats=30, latency_check_events=10, latency_check_roles=2)
 """Smaller sizes, the same code paths: every scenario runs, goals are only meaningful in FULL
 (batches of 50 over 10 roles cannot show what batches of 500 do)."""
 
@@ -165,8 +171,9 @@ class _Timed:
     poller has waited out one more empty batching window to notice the queue is empty.
     """
 
-    def __init__(self, design: Design) -> None:
+    def __init__(self, design: Design, trace: CallTrace | None = None) -> None:
         self.design = design
+        self.trace = trace
         self.finished = time.perf_counter()
         self.inside = 0.0
         self.records = 0
@@ -175,7 +182,8 @@ class _Timed:
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         started = time.perf_counter()
         try:
-            return self.design.handler(event, context)
+            with self.trace.window() if self.trace else nullcontext():
+                return self.design.handler(event, context)
         finally:
             self.finished = time.perf_counter()
             self.inside += self.finished - started
@@ -183,9 +191,10 @@ class _Timed:
             self.after_batch.append((self.records, iam_writes(self.design.calls())))
 
 
-def _drain(aws: Aws, design: Design, sizes: Sizes) -> tuple[_Timed, PollStats, float]:
+def _drain(aws: Aws, design: Design, sizes: Sizes,
+           trace: CallTrace | None = None) -> tuple[_Timed, PollStats, float]:
     """Deliver the queue to `design` as the event source mapping would; time until done."""
-    clock = _Timed(design)
+    clock = _Timed(design, trace)
     poller = aws.poller(clock, batch_size=sizes.batch_size, window_seconds=sizes.window_seconds)
     started = time.perf_counter()
     stats = poller.drain(timeout=900)
@@ -193,8 +202,9 @@ def _drain(aws: Aws, design: Design, sizes: Sizes) -> tuple[_Timed, PollStats, f
 
 
 def burst(kind: str, events: int, sizes: Sizes, *, deletes: bool = False,
-          log: Callable[[str], None] = print) -> dict[str, Any]:
-    """`events` CreateModel events over the roles, queued, then drained in ESM-like batches."""
+          trace: CallTrace | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """`events` CreateModel events over the roles, queued, then drained in ESM-like batches
+    (each handler invocation of the creates is a window of `trace`, if given)."""
     with fresh_aws() as aws:
         roles = role_names(sizes.burst_roles)
         aws.roles([*roles, PROVISIONER_ROLE])
@@ -203,7 +213,7 @@ def burst(kind: str, events: int, sizes: Sizes, *, deletes: bool = False,
         aws.emit(aws.create_events(owners))
         queued = aws.queue_depth()
         design = make_design(kind, aws)
-        clock, stats, wall = _drain(aws, design, sizes)
+        clock, stats, wall = _drain(aws, design, sizes, trace)
         calls = design.calls()
         granted = aws.grants(design.path)
         expected = expected_grants(owners, aws.arns)
@@ -287,8 +297,10 @@ class AwsPagedListModels:
 
 
 def backfill(kind: str, models: int, roles_n: int, *, aws_paging: bool = True,
+             trace: CallTrace | None = None,
              log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Every model already exists, IAM holds nothing; run the backfill (ours: twice)."""
+    """Every model already exists, IAM holds nothing; run the backfill (ours: twice; the
+    first run is a window of `trace`, if given)."""
     from model_access.aws.clients import Clients
     from model_access.backfill import Backfill
     from model_access.runtime import build_runtime
@@ -304,7 +316,8 @@ def backfill(kind: str, models: int, roles_n: int, *, aws_paging: bool = True,
             naive = NaiveProvisioner(Clients(region=REGION, endpoint_url=aws.url),
                                      aws.settings, ACCOUNT)
             started = time.perf_counter()
-            seen = naive.backfill()
+            with trace.window() if trace else nullcontext():
+                seen = naive.backfill()
             wall = time.perf_counter() - started
             out.update(design="baseline", seen=seen, wall_seconds=round(wall, 3),
                        **totals(naive.clients.counter.snapshot()),
@@ -326,7 +339,8 @@ def backfill(kind: str, models: int, roles_n: int, *, aws_paging: bool = True,
                 runtime.models.list_models)
         counter = runtime.clients.counter
         started = time.perf_counter()
-        first = Backfill(runtime).run()
+        with trace.window() if trace else nullcontext():
+            first = Backfill(runtime).run()
         wall = time.perf_counter() - started
         calls = counter.snapshot()
         policies = aws.policy_count(OUR_PATH)
