@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Final
 
 RUNTIME_VERSION: Final = (3, 13)
-"""The functions' runtime (python3.13, template-infra/components/functions.py)."""
+"""The functions' runtime (python3.13, template-infra/model_access_infra/stack_config.py)."""
 RUNTIME_TAG: Final = f"cpython-{RUNTIME_VERSION[0]}{RUNTIME_VERSION[1]}"
 OVERRIDE_VARIABLE: Final = "MODEL_ACCESS_CHECK_PYTHON"
 LAYER_ROOT: Final = "/opt/python"

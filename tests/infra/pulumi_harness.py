@@ -12,13 +12,14 @@ import json
 import logging
 import runpy
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pulumi
+from google.protobuf.json_format import MessageToDict
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import get_root_resource
@@ -43,6 +44,7 @@ _ARN_FORMATS = {
     "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
     "aws:s3/bucket:Bucket": "arn:aws:s3:::{name}",
     "aws:cloudtrail/trail:Trail": "arn:aws:cloudtrail:{region}:{account}:trail/{name}",
+    "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
 }
 _NAME_INPUTS = ("name", "layerName", "dashboardName", "bucket")
 
@@ -56,6 +58,8 @@ class Declared:
     inputs: dict[str, Any]
     parent_urn: str = ""
     custom: bool = True
+    aliases: tuple[dict[str, Any], ...] = ()
+    """Alias specs as sent to the engine (`parentUrn`, `noParent`, `name`, ...)."""
 
     @property
     def parent_name(self) -> str:
@@ -102,8 +106,9 @@ class RecordingMonitor(MockMonitor):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             inputs = dict(rpc.deserialize_properties(request.object))
+            aliases = tuple(MessageToDict(alias.spec) for alias in request.aliases)
             self.run.resources.append(Declared(request.type, request.name, inputs,
-                                               request.parent, request.custom))
+                                               request.parent, request.custom, aliases))
         return response
 
 
@@ -148,7 +153,7 @@ def _make_program_importable() -> None:
 
 
 def program_module(name: str) -> ModuleType:
-    """Import a module of the Pulumi program (`stack_config`, `components.routing`, ...)."""
+    """Import a module of the Pulumi program (`__main__`'s imports resolve the same way)."""
     _make_program_importable()
     return importlib.import_module(name)
 
@@ -168,22 +173,23 @@ class _KeepWarnings(logging.Handler):
         self.run.warnings.append(record.getMessage())
 
 
-def _run(config: Mapping[str, Any]) -> StackRun:
+def _run(config: Mapping[str, Any], program: Callable[[], Any] | None = None,
+         project: str = PROJECT) -> StackRun:
     run = StackRun()
     mocks = AwsLikeMocks()
     engine_log = logging.getLogger(f"{__name__}.engine.{id(run)}")
     engine_log.propagate = False
     engine_log.addHandler(_KeepWarnings(run))
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False,
+    pulumi.runtime.set_mocks(mocks, project=project, stack="test", preview=False,
                              logger=engine_log, monitor=RecordingMonitor(mocks, run))
     pulumi.runtime.set_all_config({
-        f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value)
+        f"{project}:{key}": value if isinstance(value, str) else json.dumps(value)
         for key, value in config.items()
     })
     _make_program_importable()
-    _sync_await(run_pulumi_func(
+    _sync_await(run_pulumi_func(program or (
         lambda: runpy.run_path(str(PROGRAM_DIR / "__main__.py"), run_name="__main__")
-    ))
+    )))
     stack = get_root_resource()
     run.outputs = {k: _resolve(v) for k, v in getattr(stack, "outputs", {}).items()}
     return run
@@ -192,3 +198,8 @@ def _run(config: Mapping[str, Any]) -> StackRun:
 def run_program(config: Mapping[str, Any] | None = None) -> StackRun:
     """Run template-infra/__main__.py with this stack config (keys without the project prefix)."""
     return contextvars.Context().run(_run, dict(config or {}))
+
+
+def run_other_program(program: Callable[[], Any], project: str) -> StackRun:
+    """Run someone else's Pulumi program (a function) as project `project`, no config set."""
+    return contextvars.Context().run(_run, {}, program, project)

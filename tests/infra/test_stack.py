@@ -22,7 +22,7 @@ QUEUE = "aws:sqs/queue:Queue"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 RULE = "aws:cloudwatch/eventRule:EventRule"
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
-stack_config = program_module("stack_config")
+stack_config = program_module("model_access_infra.stack_config")
 
 
 def queue_arn(name: str) -> str:

@@ -12,7 +12,7 @@ import yaml
 
 from tests.infra.pulumi_harness import PROGRAM_DIR, PROJECT, REPO_ROOT, program_module
 
-stack_config = program_module("stack_config")
+stack_config = program_module("model_access_infra.stack_config")
 StackConfig = stack_config.StackConfig
 PULUMI_TYPES = {"str": "string", "int": "integer", "bool": "boolean", "tuple[str, ...]": "array"}
 DECLARATION_KEYS = {"type", "items", "description", "secret", "default"}

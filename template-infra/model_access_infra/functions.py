@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.artifacts import HANDLER, LAYER_ARCHIVE, archive, function_archive_name
 from model_access.function_policy import FunctionResources, function_policy
 from model_access.settings import Env
-from stack_config import (
+from model_access_infra.artifacts import (
+    DIST_DIR,
+    HANDLER,
+    LAYER_ARCHIVE,
+    archive,
+    function_archive_name,
+)
+from model_access_infra.stack_config import (
     BACKFILL_TIMEOUT_SECONDS,
     LAMBDA_ARCHITECTURE,
     LAMBDA_RUNTIME,
@@ -46,6 +53,7 @@ class FunctionsArgs:
     account_id: pulumi.Output[str]
     partition: pulumi.Output[str]
     region: pulumi.Output[str]
+    artifacts_dir: Path = DIST_DIR
 
 
 def function_name(config: StackConfig, function: str) -> str:
@@ -71,7 +79,7 @@ class Functions(pulumi.ComponentResource):
             f"{name}-layer",
             layer_name=f"{config.name_prefix}-shared",
             description="model_access package and its runtime dependencies",
-            code=archive(LAYER_ARCHIVE),
+            code=archive(LAYER_ARCHIVE, args.artifacts_dir),
             compatible_runtimes=[LAMBDA_RUNTIME],
             compatible_architectures=[LAMBDA_ARCHITECTURE],
             opts=child,
@@ -92,8 +100,8 @@ class Functions(pulumi.ComponentResource):
             )
             for function in (PROVISIONER, BACKFILL)
         }
-        self.provisioner = self._function(name, config, PROVISIONER, environment)
-        self.backfill = self._function(name, config, BACKFILL, environment)
+        self.provisioner = self._function(name, args, PROVISIONER, environment)
+        self.backfill = self._function(name, args, BACKFILL, environment)
         self.policy = aws.iam.RolePolicy(
             f"{name}-policy",
             name="model-access-functions",
@@ -127,8 +135,9 @@ class Functions(pulumi.ComponentResource):
             "role_name": self.role.name,
         })
 
-    def _function(self, name: str, config: StackConfig, function: str,
+    def _function(self, name: str, args: FunctionsArgs, function: str,
                   environment: dict[str, Any]) -> aws.lambda_.Function:
+        config = args.config
         if function == PROVISIONER:
             timeout, memory = config.provisioner_timeout_seconds, config.provisioner_memory_mb
         else:
@@ -140,7 +149,7 @@ class Functions(pulumi.ComponentResource):
             runtime=LAMBDA_RUNTIME,
             architectures=[LAMBDA_ARCHITECTURE],
             handler=HANDLER,
-            code=archive(function_archive_name(function)),
+            code=archive(function_archive_name(function), args.artifacts_dir),
             layers=[self.layer.arn],
             role=self.role.arn,
             timeout=timeout,

@@ -1,4 +1,6 @@
-"""Where the Lambda archives are: `make package` writes them to dist/ at the repository root."""
+"""Where the Lambda archives are: `make package` writes them to dist/ at the repository root
+(the default when this package runs from a checkout); an embedding program may name another
+folder holding the same three archives (`ModelAccessArgs.artifacts_dir`)."""
 
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ def function_archive_name(function: str) -> str:
     return f"{function}.zip"
 
 
-def archive(file_name: str) -> pulumi.FileArchive:
-    """A dist/ archive; warns (Pulumi then fails to hash it) when `make package` has not run."""
-    path = DIST_DIR / file_name
+def archive(file_name: str, directory: Path = DIST_DIR) -> pulumi.FileArchive:
+    """An archive of `directory`; warns (Pulumi then fails to hash it) when it is missing."""
+    path = directory / file_name
     if not path.is_file():
         pulumi.log.warn(f"{path} is missing: run `make package` before preview or deploy")
     return pulumi.FileArchive(str(path))

@@ -27,7 +27,8 @@ class ObservabilityArgs:
     dlq: aws.sqs.Queue
     region: pulumi.Output[str]
     partition: pulumi.Output[str]
-    alarm_topic_arn: str = ""
+    alarm_topic_arn: pulumi.Input[str] = ""
+    """An SNS topic ARN (a plain string, or an Output of the embedding program); "" for none."""
 
 
 class Observability(pulumi.ComponentResource):
