@@ -24,6 +24,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final, TextIO
 
 import boto3
@@ -38,6 +39,7 @@ from model_access.settings import Env, Settings
 from model_access_cli import cloudtrail
 from model_access_cli.api_tap import ApiCall, SageMakerTap
 from model_access_cli.bus_event import BusEvent
+from model_access_cli.dashboard_png import DrawingUnavailableError, draw_demo_dashboard
 from model_access_cli.lambdas import LocalInvoker, MetricTally, load_function
 from model_access_cli.local_stack import local_up
 from model_access_cli.poller import LocalContext, LocalPoller
@@ -57,6 +59,7 @@ ELIGIBLE_TAG: Final = ("model-access:eligible", "true")
 """Roles opt in with this tag (the default `MODEL_ACCESS_ROLE_TAG`)."""
 TRAIL_DELAY: Final = 0.2
 NATIVE_DELAY: Final = 0.1
+DEFAULT_DASHBOARD_DIR: Final = Path("build/demo")
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,10 @@ class Expectation:
 class Demo:
     """The scenario; each step prints what it did."""
 
-    def __init__(self, url: str, tap: SageMakerTap, out: TextIO) -> None:
+    def __init__(self, url: str, tap: SageMakerTap, out: TextIO,
+                 dashboard_dir: Path = DEFAULT_DASHBOARD_DIR) -> None:
         self.out = out
+        self.dashboard_dir = dashboard_dir
         self.clients = Clients(region=REGION, endpoint_url=url)
         self.settings = Settings.from_mapping(os.environ)
         self.stack = local_up(self.clients, self.settings)
@@ -216,7 +221,9 @@ class Demo:
                  f"revoked {summary['revoked']}, refused {summary['refused']}, "
                  f"unchanged {summary['unchanged']}")
         self.report()
-        return self.check()
+        ok = self.check()
+        self.draw_dashboard()
+        return ok
 
     # --- report --------------------------------------------------------------------------
 
@@ -283,6 +290,17 @@ class Demo:
                 total["iam_writes"] += runtime.clients.counter.total("iam", writes_only=True)
         return total
 
+    def draw_dashboard(self) -> None:
+        """The stack's dashboard, drawn from the EMF lines the functions printed."""
+        try:
+            png = draw_demo_dashboard(self.tally.lines, self.dashboard_dir)
+        except DrawingUnavailableError as exc:
+            self.say(f"dashboard not drawn: {exc}")
+            return
+        self.say(f"dashboard (drawn from the {len(self.tally.lines)} EMF lines the functions "
+                 f"printed, kept in {self.dashboard_dir / 'emf.log'}):")
+        self.say(str(png))
+
     def check(self) -> bool:
         churn, fraud = self.arns["Churn-Predictor"], self.arns["fraud-detector"]
         bulk = {self.arns[f"demand-forecast-{i:02d}"] for i in range(1, BULK_MODELS)}
@@ -343,7 +361,8 @@ class Demo:
         return ok
 
 
-def run_demo(out: TextIO = sys.stdout, *, verbose: bool = False) -> int:
+def run_demo(out: TextIO = sys.stdout, *, verbose: bool = False,
+             dashboard_dir: Path = DEFAULT_DASHBOARD_DIR) -> int:
     """Start a moto server, run the scenario, stop the server; 0 when every check passed."""
     use_dummy_credentials(REGION)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if verbose else "WARNING")
@@ -354,7 +373,7 @@ def run_demo(out: TextIO = sys.stdout, *, verbose: bool = False) -> int:
         print(f"moto server on {url} (stopped at the end)", file=out, flush=True)
         demo = None
         try:
-            demo = Demo(url, tap, out)
+            demo = Demo(url, tap, out, dashboard_dir)
             return 0 if demo.run() else 1
         finally:
             if demo is not None:

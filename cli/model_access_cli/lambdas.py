@@ -22,6 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
+from model_access_cli.emf import parse_line
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 
@@ -38,22 +40,20 @@ def load_function(name: str) -> ModuleType:
 
 
 class MetricTally:
-    """Sums the EMF metrics a handler printed (what CloudWatch would turn into metrics)."""
+    """Sums the EMF metrics a handler printed (what CloudWatch would turn into metrics) and
+    keeps the EMF lines themselves (the dashboard can be drawn from them)."""
 
     def __init__(self) -> None:
         self.totals: Counter[str] = Counter()
+        self.lines: list[str] = []
 
     def feed(self, text: str) -> None:
         for raw in text.splitlines():
-            line = raw.strip()
-            if not line.startswith("{") or '"_aws"' not in line:
-                continue
-            blob = json.loads(line)
-            for directive in blob["_aws"].get("CloudWatchMetrics", []):
-                for metric in directive.get("Metrics", []):
-                    value = blob.get(metric["Name"], 0)
-                    values = value if isinstance(value, list) else [value]
-                    self.totals[metric["Name"]] += int(sum(values))
+            points = parse_line(raw.strip())
+            if points:
+                self.lines.append(raw.strip())
+            for point in points:
+                self.totals[point.name] += int(point.value)
 
 
 class _PerThreadStdout(io.TextIOBase):

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from model_access.errors import ModelAccessError
 from model_access.patterns import TriggerMode
@@ -77,6 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
                     "the real handlers, then print grants, refusals and IAM calls. Exits 0 "
                     "only if every expected outcome happened.")
     demo.add_argument("--verbose", action="store_true", help="show the handlers' JSON logs")
+    demo.add_argument("--dashboard-dir", type=Path, default=Path("build/demo"),
+                      help="where the demo writes its EMF log lines and the dashboard PNG "
+                           "drawn from them (build/demo)")
+
+    dashboard = commands.add_parser(
+        "dashboard", help="draw the stack's CloudWatch dashboard from EMF log lines, as a PNG",
+        description="Draw the dashboard the stack deploys (same widgets, same metrics, same "
+                    "layout) from a file of EMF log lines: what the functions print, or what "
+                    "`aws logs tail /aws/lambda/model-access-provisioner` shows. Prints the "
+                    "PNG's path. Needs matplotlib (a development dependency).")
+    dashboard.add_argument("--from-logs", type=Path, required=True, metavar="FILE",
+                           help="file of log lines; lines that are not EMF are skipped")
+    dashboard.add_argument("--out", type=Path, default=None,
+                           help="PNG to write (default: FILE with the suffix .png)")
+    dashboard.add_argument("--name-prefix", default="model-access",
+                           help="the stack's namePrefix, naming the functions (model-access)")
+    dashboard.add_argument("--region", default="us-east-1", help="region shown (us-east-1)")
 
     from model_access_cli import ops
 
@@ -90,7 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from model_access_cli.demo import run_demo
 
-            return run_demo(verbose=args.verbose)
+            return run_demo(verbose=args.verbose, dashboard_dir=args.dashboard_dir)
+        if args.command == "dashboard":
+            return _dashboard(args)
         if args.command == "local":
             from model_access_cli.ops import local_serve_command, local_up_command
 
@@ -109,6 +129,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from model_access_cli.dashboard_png import (
+        DrawingUnavailableError,
+        default_targets,
+        draw_from_lines,
+    )
+    from model_access_cli.emf import parse_lines
+
+    try:
+        lines = args.from_logs.read_text().splitlines()
+    except OSError as exc:
+        print(f"model-access dashboard: cannot read {args.from_logs}: {exc}", file=sys.stderr)
+        return 2
+    points = parse_lines(lines)
+    if not points:
+        print(f"model-access dashboard: no EMF metrics in {args.from_logs}", file=sys.stderr)
+        return 2
+    out = args.out or args.from_logs.with_suffix(".png")
+    targets = default_targets(points, args.name_prefix, args.region)
+    try:
+        png, drawn = draw_from_lines(lines, out, targets=targets)
+    except DrawingUnavailableError as exc:
+        print(f"model-access dashboard: {exc}", file=sys.stderr)
+        return 2
+    with_data = sum(1 for widget in drawn if widget.with_data)
+    print(f"{len(points)} data points, {len(drawn)} widgets ({with_data} with data)",
+          file=sys.stderr)
+    print(png)
+    return 0
 
 
 if __name__ == "__main__":

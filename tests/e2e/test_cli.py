@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 
 import pytest
 
@@ -62,22 +63,29 @@ def test_cli_help_on_every_subcommand(capsys: pytest.CaptureFixture[str]) -> Non
     """Every subcommand explains itself with --help."""
     for argv in (["--help"], ["demo", "--help"], ["local", "--help"], ["local", "up", "--help"],
                  ["plan", "--help"], ["backfill", "--help"], ["grants", "--help"],
-                 ["verify", "--help"], ["uninstall", "--help"]):
+                 ["verify", "--help"], ["uninstall", "--help"], ["dashboard", "--help"]):
         with pytest.raises(SystemExit) as exited:
             main(argv)
         assert exited.value.code == 0
         assert "usage: model-access" in capsys.readouterr().out
 
 
-def test_demo_runs_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`make demo`'s command passes every one of its own checks on a private moto server."""
+def test_demo_runs_end_to_end(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`make demo`'s command passes every one of its own checks on a private moto server, and
+    ends by drawing the dashboard from the EMF lines its functions printed."""
     # run_demo sets these for its handlers; monkeypatch puts the old values back afterwards.
     for key in ("MODEL_ACCESS_PROVISIONER_ROLE", "POWERTOOLS_LOG_LEVEL", "AWS_ACCESS_KEY_ID",
                 "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION"):
         monkeypatch.setenv(key, os.environ.get(key, "placeholder"))
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     out = io.StringIO()
-    assert run_demo(out) == 0, out.getvalue()
+    assert run_demo(out, dashboard_dir=tmp_path) == 0, out.getvalue()
     text = out.getvalue()
     assert "every expected outcome happened" in text
     assert "[FAILED]" not in text
+    png = tmp_path / "dashboard.png"
+    assert text.rstrip().splitlines()[-1] == str(png)
+    assert png.read_bytes().startswith(b"\x89PNG")
+    emf = (tmp_path / "emf.log").read_text().splitlines()
+    assert emf
+    assert all('"_aws"' in line for line in emf)
