@@ -434,25 +434,24 @@ def _percentile(values: list[float] | list[int], pct: float) -> float:
 MIN_CALLS_EXPLAINED: Final = (
     ("GetResources", "the model's current tags (the event is only a hint)"),
     ("GetRole", "the owner role exists, its path and tags (eligibility)"),
-    ("BatchGetItem", "the grant record, to know every role that may hold the model"),
+    ("BatchGetItem", "the model record, to know every role that may hold the model"),
     ("PutItem (lease)", "per-role lease, so two reconciles of a role never interleave"),
-    ("BatchGetItem (consistent)", "the record again under the lease (it may have moved)"),
-    ("TransactWriteItems (intent)", "record intent before IAM, for crash consistency"),
-    ("ListAttachedRolePolicies", "what is attached: our policies and the role's quota use"),
-    ("TransactWriteItems (final)", "the final record: role, policy, outcome, history"),
+    ("BatchGetItem (consistent)", "model and role records under the lease: the grant store"),
+    ("TransactWriteItems (intent)", "the new holder named before IAM, for crash consistency"),
+    ("TransactWriteItems (commit)", "model and role records, fenced by the lease"),
     ("DeleteItem (lease)", "release the lease for the next batch"),
 )
 """Calls every CreateModel needs whatever IAM holds (the design's fixed part)."""
 MIN_IAM_CALLS: Final = {
-    "first model of a role": (("CreatePolicy", "AttachRolePolicy"), 2),
-    "policy with room": (("GetPolicy", "GetPolicyVersion", "ListPolicyVersions",
-                          "CreatePolicyVersion"), 4),
-    "policy with room, versions to prune": (("GetPolicy", "GetPolicyVersion",
-                                             "ListPolicyVersions", "DeletePolicyVersion",
-                                             "CreatePolicyVersion"), 5),
+    "first model of a role": (("ListAttachedRolePolicies", "CreatePolicy",
+                               "AttachRolePolicy"), 3),
+    "policy with room": (("ListPolicyVersions", "CreatePolicyVersion"), 2),
+    "policy with room, versions to prune": (("ListPolicyVersions", "DeletePolicyVersion",
+                                             "CreatePolicyVersion"), 3),
 }
-"""The IAM part: read the document and its default version (GetPolicy also proves it is
-ours), list versions so that at most keep_policy_versions remain, write the new default."""
+"""The IAM part: the document comes from the grant store (no IAM read); list versions so
+that none the tool did not write survives and at most keep_policy_versions remain, write the
+new default. Opening a policy sizes the role first (what else is attached)."""
 
 
 def design_minimum(calls: Mapping[str, int]) -> tuple[str, int]:

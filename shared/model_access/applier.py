@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from model_access.arns import ModelKey
 from model_access.aws.records import GrantRecord
 from model_access.batch import Group, arns_by_key, holder_changes, role_changes, roles_touched
-from model_access.decide import protect_owner_change
+from model_access.decide import Decision, protect_owner_change
 from model_access.errors import (
     AccountPolicyQuotaError,
     ConcurrentUpdateError,
@@ -72,7 +72,8 @@ class GroupApplier:
         for key in keys:
             record = w.records[key]
             w.decisions[key] = protect_owner_change(
-                w.decisions[key], record.role, record.model_created, w.hints[key], w.settings)
+                w.decisions[key], record.role, _recorded_creation(record, w.decisions[key]),
+                w.hints[key], w.settings)
         keys = self.leased(keys)  # protection may keep a grant with a role we do not hold
         self.plan_all(keys)
         if self.dry_run:
@@ -286,6 +287,18 @@ def _changed(grants: RoleGrants, before: RoleGrants | None) -> bool:
         return not grants.empty
     return (grants.slots, grants.policies, grants.reserved, grants.role_name) != (
         before.slots, before.policies, before.reserved, before.role_name)
+
+
+def _recorded_creation(record: GrantRecord, decision: Decision) -> str | None:
+    """The creation time the record vouches for. A grant decided from the tag index records
+    none; the model SageMaker shows now is still the one granted if it was created before
+    that grant (a model re-created under the name would be younger than the grant)."""
+    if record.model_created:
+        return record.model_created
+    created, granted = _timestamp(decision.created), _timestamp(record.granted_at)
+    if created is not None and granted is not None and created <= granted:
+        return decision.created
+    return None
 
 
 def _timestamp(text: str | None) -> float | None:

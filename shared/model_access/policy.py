@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Final
 
 from model_access.access import MODEL_ARN_CONDITION_KEY, AccessProfile
@@ -35,8 +35,11 @@ MODEL_SID: Final = "OwnerModelAccess"
 CONDITIONED_SID: Final = "OwnerModelUse"
 
 
+@lru_cache(maxsize=65536)
 def arn_forms(arn: str) -> tuple[str, ...]:
-    """The model ARN as given and, when its name has capitals, its lower-cased-name twin."""
+    """The model ARN as given and, when its name has capitals, its lower-cased-name twin.
+
+    Cached: packing asks for every ARN's cost on each plan, and parsing dominated it."""
     parsed = parse_model_arn(arn)
     if parsed is None or parsed.name == parsed.name.lower():
         return (arn,)

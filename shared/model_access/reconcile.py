@@ -42,7 +42,7 @@ from model_access.outcomes import Outcome
 from model_access.owner import RoleFacts
 from model_access.policy import PolicyShape
 from model_access.results import ModelResult, Report
-from model_access.settings import OwnerChangeMode, Settings
+from model_access.settings import Settings
 from model_access.summary import summarize
 
 BUSY_RETRY_SECONDS = (2, 8)
@@ -189,10 +189,11 @@ class Work:
 
     def read_truth(self, given: Mapping[ModelKey, ModelTruth]) -> None:
         """Tag index in bulk for creations and re-drives; SageMaker itself for every event
-        that says something changed (a lagging index would hide the change)."""
+        that says something changed (a lagging index would hide the change). Protected mode
+        needs no more: a holder change of a recorded model is re-read from SageMaker under
+        the lease before protection judges it (applier.py)."""
         by_arn: dict[ModelKey, str] = {}
         by_name: dict[ModelKey, str] = {}
-        protected = self.settings.owner_change_mode is OwnerChangeMode.PROTECTED
         now = self.rc.clock()
         for key in self.active():
             if key in given:
@@ -200,8 +201,7 @@ class Work:
                 continue
             hints = self.hints[key]
             arn = next((h.model_arn for h in hints if h.model_arn), None)
-            changed = protected or any(h.trigger not in (Trigger.CREATE, Trigger.RECONCILE)
-                                       for h in hints)
+            changed = any(h.trigger not in (Trigger.CREATE, Trigger.RECONCILE) for h in hints)
             if arn and not changed:
                 by_arn[key] = arn
             else:
