@@ -291,14 +291,15 @@ def _changed(grants: RoleGrants, before: RoleGrants | None) -> bool:
 
 def _recorded_creation(record: GrantRecord, decision: Decision) -> str | None:
     """The creation time the record vouches for. A grant decided from the tag index records
-    none; the model SageMaker shows now is still the one granted if it was created before
-    that grant (a model re-created under the name would be younger than the grant)."""
+    none; then the grant's own time decides: the model SageMaker shows now is the one that
+    was granted if it was created before the grant, and another model (re-created under the
+    name) if it was created after it."""
     if record.model_created:
         return record.model_created
     created, granted = _timestamp(decision.created), _timestamp(record.granted_at)
-    if created is not None and granted is not None and created <= granted:
-        return decision.created
-    return None
+    if created is None or granted is None:
+        return None
+    return decision.created if created <= granted else record.granted_at
 
 
 def _timestamp(text: str | None) -> float | None:
