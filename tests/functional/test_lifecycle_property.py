@@ -162,5 +162,6 @@ def test_lifecycle_converges_with_lagging_iam_reads(aws: Clients) -> None:
     run_state_machine_as_test(
         machine(aws, lagging=True),
         settings=settings(max_examples=15, stateful_step_count=12, deadline=None,
+                          derandomize=True,  # the same examples in every CI run
                           suppress_health_check=list(HealthCheck)),
     )

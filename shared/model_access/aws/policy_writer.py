@@ -127,9 +127,9 @@ class PolicyWriter:
                 self._delete_version(arn, version)
             # After the create: mine + old default + new; keep at most `keep` (IAM: 5).
             excess = len(mine) + 2 - min(keep, IAM_MAX_VERSIONS)
-            for version in mine[: max(excess, 0)]:
+            pruned = mine[: max(excess, 0)]
+            for version in pruned:
                 self._delete_version(arn, version)
-            kept = list(mine[max(excess, 0):])
             with translated(f"CreatePolicyVersion {arn}"):
                 try:
                     created = self._iam.create_policy_version(
@@ -142,9 +142,10 @@ class PolicyWriter:
             new = created["PolicyVersion"]["VersionId"]
             if default is not None and default not in ours:
                 self._delete_version(arn, default)  # a tampered default never survives us
-            elif default is not None:
-                kept.append(default)
-            return new, (*kept, new)
+            # Remember every version we wrote and did not delete: a lagging list may have
+            # left one out, and forgetting it would make it look foreign later.
+            kept = [v for v in ours if v not in pruned]
+            return new, tuple(dict.fromkeys([*kept, new]))[-IAM_MAX_VERSIONS:]
         raise AwsTransientError(f"CreatePolicyVersion {arn}: version limit")  # pragma: no cover
 
     def attach(self, role_name: str, arn: str) -> None:
