@@ -112,9 +112,10 @@ class Functions(pulumi.ComponentResource):
         aws.lambda_.FunctionEventInvokeConfig(
             f"{name}-backfill-async",
             function_name=self.backfill.name,
-            # A continuation that failed is not retried: a retry could fork a second chain.
-            # The next scheduled sweep (and the Errors alarm) cover a broken chain.
-            maximum_retry_attempts=0,
+            # A failed slice (scheduled or a continuation) is retried by Lambda: the retry
+            # claims the same run in the store and resumes from its saved cursor, or finds
+            # it held or finished and stops, so a retry never forks a second chain.
+            maximum_retry_attempts=2,
             opts=child,
         )
         self.mapping = aws.lambda_.EventSourceMapping(

@@ -235,11 +235,12 @@ def test_log_groups_have_retention_and_receive_function_logs(stack: StackRun) ->
 
 
 def test_backfill_runs_fifteen_minutes_on_schedule(stack: StackRun) -> None:
-    """The backfill may run 900 s, is not retried asynchronously, and a schedule invokes it."""
+    """The backfill may run 900 s, a failed slice is retried (the run's claim in the store
+    keeps a retry from forking a second chain), and a schedule invokes it."""
     backfill = stack.one(FUNCTION, "backfill").inputs
     assert backfill["timeout"] == 900
     invoke = stack.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs
-    assert invoke["maximumRetryAttempts"] == 0
+    assert invoke["maximumRetryAttempts"] == 2
     schedule = stack.one(RULE, "sweep-rule").inputs
     assert schedule["scheduleExpression"] == "rate(1 day)"
     permission = stack.one("aws:lambda/permission:Permission").inputs
