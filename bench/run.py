@@ -247,7 +247,7 @@ def _assemble(options: argparse.Namespace, sizes: Any, load: Any, scenarios: Any
     }
     backfill = {
         "models": sizes.backfill_models, "roles": sizes.backfill_roles,
-        "list_models_paging": "AWS-like: 100 per page (moto returns every model in one page)",
+        "enumeration": "tag index (owner tag only), records and role records; no ListModels",
         "iam_writes": our_backfill["iam_writes"], "policies": our_backfill["policies"],
         "iam_writes_per_policy": our_backfill["iam_writes_per_policy"],
         "second_run_iam_writes": our_backfill["second_run"]["iam_writes"],

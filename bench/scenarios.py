@@ -276,27 +276,7 @@ def _burst_deletes(aws: Aws, design: Design, owners: Mapping[str, str], sizes: S
 # --- backfill ------------------------------------------------------------------------------
 
 
-class AwsPagedListModels:
-    """ListModels as AWS answers it (100 per page); moto ignores MaxResults and returns all.
-
-    One real ListModels call fetches everything; pages are then served from it, so the
-    backfill meets the same page and chunk boundaries it would on AWS. (The call counter
-    therefore shows one ListModels where AWS would take one per page.)
-    """
-
-    def __init__(self, real: Callable[..., Any]) -> None:
-        self.real = real
-        self.rows: list[Any] | None = None
-
-    def __call__(self, next_token: str | None = None, page_size: int = 100) -> Any:
-        if self.rows is None:
-            self.rows, _ = self.real(None, page_size)
-        start = int(next_token or 0)
-        end = start + page_size
-        return self.rows[start:end], (str(end) if end < len(self.rows) else None)
-
-
-def backfill(kind: str, models: int, roles_n: int, *, aws_paging: bool = True,
+def backfill(kind: str, models: int, roles_n: int, *,
              trace: CallTrace | None = None,
              log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every model already exists, IAM holds nothing; run the backfill (ours: twice; the
@@ -334,9 +314,6 @@ def backfill(kind: str, models: int, roles_n: int, *, aws_paging: bool = True,
         env = {"AWS_REGION": REGION, "MODEL_ACCESS_ACCOUNT_ID": ACCOUNT,
                "MODEL_ACCESS_PROVISIONER_ROLE": PROVISIONER_ROLE}
         runtime = build_runtime(env, clients=Clients(region=REGION, endpoint_url=aws.url))
-        if aws_paging:
-            runtime.models.list_models = AwsPagedListModels(  # type: ignore[method-assign]
-                runtime.models.list_models)
         counter = runtime.clients.counter
         started = time.perf_counter()
         with trace.window() if trace else nullcontext():
@@ -345,7 +322,7 @@ def backfill(kind: str, models: int, roles_n: int, *, aws_paging: bool = True,
         calls = counter.snapshot()
         policies = aws.policy_count(OUR_PATH)
         writes = iam_writes(calls)
-        out.update(design="model-access", aws_paging=aws_paging, seen=first.seen,
+        out.update(design="model-access", seen=first.seen,
                    wall_seconds=round(wall, 3), **totals(calls), policies=policies,
                    iam_writes_per_policy=round(writes / policies, 3) if policies else None,
                    outcomes=dict(sorted(first.counts.items())),
@@ -361,7 +338,7 @@ def backfill(kind: str, models: int, roles_n: int, *, aws_paging: bool = True,
                              "outcomes": dict(sorted(second.counts.items()))}
         log(f"   {'model-access':>12}: {models} models -> {writes} IAM writes for {policies} "
             f"policies, {wall:.1f}s; second run {out['second_run']['iam_writes']} writes, "
-            f"{wall2:.1f}s ({'AWS-like paging' if aws_paging else 'moto paging'})")
+            f"{wall2:.1f}s")
         return out
 
 

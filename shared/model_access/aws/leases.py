@@ -75,10 +75,6 @@ class RoleLeases:
             return 0.0
         return max(0.0, taken + self._ttl - CLOCK_SKEW_SECONDS - self._clock())
 
-    def still_valid(self, role: str, margin: float = 5.0) -> bool:
-        """Whether our lease on `role` has more than `margin` seconds left."""
-        return self.remaining(role) > margin
-
     def ensure(self, role: str, seconds: float) -> None:
         """Make sure the lease outlives the next `seconds` (renewing it), or LeaseLostError."""
         if self.remaining(role) > seconds:

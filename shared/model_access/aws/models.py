@@ -44,15 +44,6 @@ class ModelTruth:
     """True when the tags came from the eventually consistent tagging index."""
 
 
-@dataclass(frozen=True)
-class ModelSummary:
-    """One row of ListModels."""
-
-    name: str
-    arn: str
-    created: str | None
-
-
 class ModelReader:
     """Reads model existence and tags, in bulk from the tag index or one by one from SageMaker."""
 
@@ -118,26 +109,6 @@ class ModelReader:
                 if _is_not_found(exc):
                     raise ModelGoneError(arn) from exc
                 raise
-
-    def list_models(self, next_token: str | None = None, page_size: int = 100) -> tuple[
-        list[ModelSummary], str | None
-    ]:
-        """One ListModels page and the token for the next (None at the end)."""
-        kwargs: dict[str, object] = {"MaxResults": page_size}
-        if next_token:
-            kwargs["NextToken"] = next_token
-        with translated("ListModels"):
-            page = self._sm.list_models(**kwargs)  # type: ignore[arg-type]
-        rows = [
-            ModelSummary(
-                m["ModelName"],
-                m["ModelArn"],
-                m["CreationTime"].isoformat() if isinstance(m.get("CreationTime"), datetime)
-                else None,
-            )
-            for m in page.get("Models", [])
-        ]
-        return rows, page.get("NextToken")
 
     def tagged_models(self, tag_key: str) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
         """(ARN, tags) of every model carrying `tag_key`, from the tag index, page by page.

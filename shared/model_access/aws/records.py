@@ -14,10 +14,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
 from model_access.arns import ModelKey
-from model_access.aws.translate import error_code, translated
+from model_access.aws.translate import translated
 from model_access.errors import AwsTransientError
 
 if TYPE_CHECKING:
@@ -114,78 +113,10 @@ class GrantRecords:
         """Current records (a blank one, version 0, for a model never seen)."""
         wanted = {record_pk(k): k for k in keys}
         found: dict[ModelKey, GrantRecord] = {k: GrantRecord(k) for k in wanted.values()}
-        pks = sorted(wanted)
-        for start in range(0, len(pks), 100):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [{"pk": {"S": pk}} for pk in pks[start : start + 100]],
-                    "ConsistentRead": consistent,
-                }
-            }
-            for attempt in range(8):
-                with translated("BatchGetItem"):
-                    answer = self._db.batch_get_item(RequestItems=request)
-                for raw in answer.get("Responses", {}).get(self._table, []):
-                    record = GrantRecord.from_item(raw)
-                    found[record.key] = record
-                request = answer.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise AwsTransientError("BatchGetItem left keys unprocessed")
+        for raw in batch_get(self._db, self._table, sorted(wanted), consistent):
+            record = GrantRecord.from_item(raw)
+            found[record.key] = record
         return found
-
-    def write_conditional(self, records: Sequence[GrantRecord]) -> set[ModelKey]:
-        """Write each record only if its stored version is still `record.version - 1`.
-
-        Returns the keys whose condition failed (someone else wrote first). Transactions of
-        up to 100 items keep the call count low; a cancelled transaction is replayed item
-        by item to find out which records conflicted.
-        """
-        conflicts: set[ModelKey] = set()
-        for start in range(0, len(records), 100):
-            chunk = records[start : start + 100]
-            try:
-                with translated("TransactWriteItems"):
-                    try:
-                        self._db.transact_write_items(
-                            TransactItems=[
-                                {"Put": self._conditional_put(r)}  # type: ignore[typeddict-item]
-                                for r in chunk
-                            ]
-                        )
-                    except ClientError as exc:
-                        if error_code(exc) != "TransactionCanceledException":
-                            raise
-                        raise _CancelledError from exc
-            except _CancelledError:
-                for record in chunk:
-                    if not self._put_one(record):
-                        conflicts.add(record.key)
-        return conflicts
-
-    def _put_one(self, record: GrantRecord) -> bool:
-        with translated("PutItem"):
-            try:
-                self._db.put_item(**self._conditional_put(record))
-            except ClientError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    return False
-                raise
-        return True
-
-    def _conditional_put(self, record: GrantRecord) -> dict[str, Any]:
-        previous = record.version - 1
-        condition = "version = :v"
-        if previous <= 0:
-            condition = "attribute_not_exists(pk) OR " + condition
-        return {
-            "TableName": self._table,
-            "Item": record.to_item(),
-            "ConditionExpression": condition,
-            "ExpressionAttributeValues": {":v": {"N": str(max(previous, 0))}},
-        }
 
     def by_role(self, role: str) -> list[GrantRecord]:
         """Every record whose grant is held by `role` (the sparse `by-role` index)."""
@@ -229,5 +160,20 @@ class GrantRecords:
                     yield GrantRecord.from_item(item)
 
 
-class _CancelledError(Exception):
-    """A TransactWriteItems call was cancelled by a failed condition."""
+def batch_get(db: DynamoDBClient, table: str, pks: Sequence[str],
+              consistent: bool) -> Iterator[dict[str, Any]]:
+    """Items by key, 100 per BatchGetItem, retrying unprocessed keys with backoff."""
+    for start in range(0, len(pks), 100):
+        request: dict[str, Any] = {table: {
+            "Keys": [{"pk": {"S": pk}} for pk in pks[start : start + 100]],
+            "ConsistentRead": consistent}}
+        for attempt in range(8):
+            with translated("BatchGetItem"):
+                answer = db.batch_get_item(RequestItems=request)
+            yield from answer.get("Responses", {}).get(table, [])
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+        else:
+            raise AwsTransientError("BatchGetItem left keys unprocessed")

@@ -9,7 +9,6 @@ check on each lease: a worker whose lease was taken over cannot commit (fencing)
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -17,7 +16,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from model_access.arns import ModelKey
-from model_access.aws.records import GrantRecord, record_pk
+from model_access.aws.records import GrantRecord, batch_get, record_pk
 from model_access.aws.translate import error_code, translated
 from model_access.errors import AwsTransientError, ConcurrentUpdateError, LeaseLostError
 from model_access.grants import RoleGrants, WrittenPolicy
@@ -97,7 +96,8 @@ class GrantStore:
         role_of = {role_pk(r): r for r in roles}
         records = {k: GrantRecord(k) for k in key_of.values()}
         grants = {r.lower(): RoleGrants(r) for r in role_of.values()}
-        for raw in self._batch_get(sorted(set(key_of) | set(role_of)), consistent):
+        for raw in batch_get(self._db, self._table, sorted(set(key_of) | set(role_of)),
+                             consistent):
             pk = raw["pk"]["S"]
             if pk.startswith(ROLE_PREFIX):
                 role = role_from_item(raw)
@@ -176,22 +176,6 @@ class GrantStore:
         conflicts = {key for i in failed if isinstance(key := chunk[i][2], ModelKey)}
         rest = [item for i, item in enumerate(chunk) if i not in failed]
         return conflicts | (self._transact(rest, fence) if rest else set())
-
-    def _batch_get(self, pks: list[str], consistent: bool) -> Iterator[dict[str, Any]]:
-        for start in range(0, len(pks), 100):
-            request: dict[str, Any] = {self._table: {
-                "Keys": [{"pk": {"S": pk}} for pk in pks[start : start + 100]],
-                "ConsistentRead": consistent}}
-            for attempt in range(8):
-                with translated("BatchGetItem"):
-                    answer = self._db.batch_get_item(RequestItems=request)
-                yield from answer.get("Responses", {}).get(self._table, [])
-                request = answer.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise AwsTransientError("BatchGetItem left keys unprocessed")
 
 
 def _conditional_put(table: str, item: dict[str, Any], version: int) -> dict[str, Any]:
