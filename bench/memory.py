@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from model_access.arns import ModelKey, Scope, parse_model_arn
+from model_access.arns import ResourceKey, Scope, parse_model_arn
 from model_access.aws.iam import InventoryRow
 from model_access.aws.models import ModelTruth
 from model_access.aws.policy_writer import CreatedPolicy, PolicyExistsError
@@ -61,10 +61,10 @@ class Account:
     """What AWS would hold: models, roles, policies, and the DynamoDB table."""
 
     scope: Scope
-    models: dict[ModelKey, ModelTruth] = field(default_factory=dict)
+    models: dict[ResourceKey, ModelTruth] = field(default_factory=dict)
     roles: dict[str, RoleFacts] = field(default_factory=dict)
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
-    records: dict[ModelKey, GrantRecord] = field(default_factory=dict)
+    records: dict[ResourceKey, GrantRecord] = field(default_factory=dict)
     grants: dict[str, RoleGrants] = field(default_factory=dict)
     leases: dict[str, tuple[str, float]] = field(default_factory=dict)
     sweeps: dict[str, SweepState] = field(default_factory=dict)
@@ -76,7 +76,7 @@ class Account:
 
     def add_model(self, name: str, owner: str | None) -> None:
         arn = f"arn:aws:sagemaker:{self.scope.region}:{self.scope.account}:model/{name}"
-        key = ModelKey.of(self.scope.region, name)
+        key = ResourceKey.of(self.scope.region, name)
         tags = (("owner-role", owner),) if owner else ()
         self.models[key] = ModelTruth(key, True, arn, name, tags, "2026-01-01T00:00:00+00:00")
 
@@ -161,8 +161,8 @@ class FakeModels:
     def __init__(self, acct: Account, sim: Sim) -> None:
         self.a, self.sim = acct, sim
 
-    def read(self, by_arn: Mapping[ModelKey, str], by_name: Mapping[ModelKey, str]) -> dict[
-        ModelKey, ModelTruth
+    def read(self, by_arn: Mapping[ResourceKey, str], by_name: Mapping[ResourceKey, str]) -> dict[
+        ResourceKey, ModelTruth
     ]:
         for _ in range(0, len(by_arn), 100):
             self.sim.call("tagging:GetResources")
@@ -176,7 +176,7 @@ class FakeModels:
                 out[key] = self.describe(key, key.name_lower)
         return out
 
-    def describe(self, key: ModelKey, name: str) -> ModelTruth:
+    def describe(self, key: ResourceKey, name: str) -> ModelTruth:
         self.sim.call("sagemaker:DescribeModel")
         self.sim.call("sagemaker:ListTags")
         return self.a.models.get(key) or ModelTruth(key, False)
@@ -193,8 +193,8 @@ class FakeRecords:
     def __init__(self, acct: Account, sim: Sim) -> None:
         self.a, self.sim = acct, sim
 
-    def get_many(self, keys: Iterable[ModelKey], *, consistent: bool = True) -> dict[
-        ModelKey, GrantRecord
+    def get_many(self, keys: Iterable[ResourceKey], *, consistent: bool = True) -> dict[
+        ResourceKey, GrantRecord
     ]:
         keys = list(keys)
         for _ in range(0, len(keys), 100):
@@ -215,8 +215,8 @@ class FakeStore:
     def __init__(self, acct: Account, sim: Sim) -> None:
         self.a, self.sim = acct, sim
 
-    def read(self, keys: Iterable[ModelKey], roles: Iterable[str], *,
-             consistent: bool = True) -> tuple[dict[ModelKey, GrantRecord], dict[str, RoleGrants]]:
+    def read(self, keys: Iterable[ResourceKey], roles: Iterable[str], *,
+             consistent: bool = True) -> tuple[dict[ResourceKey, GrantRecord], dict[str, RoleGrants]]:
         keys, roles = list(keys), list(roles)
         for _ in range(0, len(keys) + len(roles), 100):
             self.sim.call("dynamodb:BatchGetItem")
@@ -224,7 +224,7 @@ class FakeStore:
                 {r.lower(): self.a.grants.get(r.lower(), RoleGrants(r)) for r in roles})
 
     def commit(self, records: Sequence[GrantRecord], roles: Sequence[RoleGrants],
-               fence: Sequence[dict[str, Any]] = ()) -> set[ModelKey]:
+               fence: Sequence[dict[str, Any]] = ()) -> set[ResourceKey]:
         for _ in range(0, len(records) + len(roles), 100 - len(fence)):
             self.sim.call("dynamodb:TransactWriteItems", "write")
         conflicts = set()

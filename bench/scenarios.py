@@ -466,8 +466,8 @@ def capacity_pure(max_models: int = 2000) -> dict[str, Any]:
             for i in range(max_models):
                 arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{model_name(i, length)}"
                 result = pack(current, [arn], [], base_size=shape.base_size,
-                              arn_cost=shape.arn_cost, budget=settings.policy_size_budget,
-                              max_slots=slots)
+                              arn_cost=shape.arn_cost, section_of=shape.section_of,
+                              budget=settings.policy_size_budget, max_slots=slots)
                 if result.unplaced:
                     break
                 current = dict(result.slots)
@@ -527,7 +527,8 @@ def planning(models: int, repeats: int) -> dict[str, Any]:
             for i in range(models + 1)]
     slots = role_share(DEFAULT_QUOTA, settings.role_policy_share, 0)
     packed = pack({}, arns[:models], [], base_size=shape.base_size, arn_cost=shape.arn_cost,
-                  budget=settings.policy_size_budget, max_slots=slots)
+                  section_of=shape.section_of, budget=settings.policy_size_budget,
+                  max_slots=slots)
     if packed.unplaced:
         raise RuntimeError(f"{models} models do not fit one role")
     written = {i: WrittenPolicy(i, f"model-access-planner-{i:02d}", f"arn:x:{i}", f"ID{i}",

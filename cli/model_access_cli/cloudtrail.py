@@ -105,6 +105,24 @@ def delete_model(model_name: str, **kwargs: Any) -> dict[str, Any]:
     return detail("DeleteModel", {"modelName": model_name}, None, **kwargs)
 
 
+def create_model_package_group(group_name: str, group_arn: str,
+                               tags: Mapping[str, str] | None = None,
+                               **kwargs: Any) -> dict[str, Any]:
+    """CreateModelPackageGroup; `group_name` may be an ARN, as the API allows."""
+    request: dict[str, Any] = {"modelPackageGroupName": group_name,
+                               "modelPackageGroupDescription": "registry of one model"}
+    if tags:
+        request["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+    return detail("CreateModelPackageGroup", request, {"modelPackageGroupArn": group_arn},
+                  **kwargs)
+
+
+def delete_model_package_group(group_name_or_arn: str, **kwargs: Any) -> dict[str, Any]:
+    """DeleteModelPackageGroup: the name (or ARN) in the request, no responseElements."""
+    return detail("DeleteModelPackageGroup", {"modelPackageGroupName": group_name_or_arn}, None,
+                  **kwargs)
+
+
 def add_tags(resource_arn: str, tags: Mapping[str, str], **kwargs: Any) -> dict[str, Any]:
     request = {"resourceArn": resource_arn,
                "tags": [{"key": k, "value": v} for k, v in tags.items()]}

@@ -30,7 +30,7 @@ from typing import Final, TextIO
 import boto3
 from botocore.exceptions import ClientError
 
-from model_access.arns import ModelKey
+from model_access.arns import ResourceKey
 from model_access.aws.clients import Clients
 from model_access.aws.records import GrantRecord
 from model_access.policy import to_json
@@ -243,7 +243,7 @@ class Demo:
         return held
 
     def record(self, name: str) -> GrantRecord:
-        key = ModelKey.of(REGION, name)
+        key = ResourceKey.of(REGION, name)
         return self.observer.records.get_many([key])[key]
 
     def report(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from botocore.config import Config
 
-from model_access.arns import parse_model_arn
+from model_access.kinds import parse_grantable_arn
 from model_access.aws.clients import Clients
 from model_access.backfill import Backfill, BackfillResult
 from model_access.errors import ModelAccessError
@@ -215,9 +215,10 @@ def _grants(runtime: Runtime, *, role: str | None, model: str | None) -> int:
     if role:
         records = runtime.records.by_role(role)
     elif model:
-        parsed = parse_model_arn(model)
+        parsed = parse_grantable_arn(model)
         if parsed is None:
-            print(f"model-access grants: {model!r} is not a model ARN", file=sys.stderr)
+            print(f"model-access grants: {model!r} is not a model or model package group ARN",
+                  file=sys.stderr)
             return 2
         records = [runtime.records.get_many([parsed.key])[parsed.key]]
     else:

@@ -127,5 +127,31 @@ def refuse_existing_model(operation: str, request: Mapping[str, Any],
     return None
 
 
-SAGEMAKER_GUARDS: Final = (validate_input, refuse_existing_model, overwrite_tags)
+def refuse_existing_group(operation: str, request: Mapping[str, Any],
+                          forward: Forward) -> Refusal | None:
+    """CreateModelPackageGroup on a taken name fails on AWS; moto replaces the group."""
+    name = request.get("ModelPackageGroupName")
+    if operation != "CreateModelPackageGroup" or not isinstance(name, str):
+        return None
+    if forward("DescribeModelPackageGroup", {"ModelPackageGroupName": name})[0] == 200:
+        return Refusal(VALIDATION, f"Model Package Group already exists: {name}")
+    return None
+
+
+def refuse_version_tags(operation: str, request: Mapping[str, Any],
+                        forward: Forward) -> Refusal | None:
+    """Tags on a group's version: AWS says a version uses its group's tags; moto crashes
+    on such an ARN (a server error), so the local stack refuses the call instead."""
+    del forward
+    arn = request.get("ResourceArn")
+    if operation not in {"AddTags", "DeleteTags", "ListTags"} or not isinstance(arn, str):
+        return None
+    if ":model-package/" in arn and arn.split(":model-package/", 1)[1].count("/") == 1:
+        return Refusal(VALIDATION, f"{arn} is a model package version in a group: it uses "
+                                   "the tags of its model package group")
+    return None
+
+
+SAGEMAKER_GUARDS: Final = (validate_input, refuse_existing_model, refuse_existing_group,
+                           refuse_version_tags, overwrite_tags)
 """In this order: a refused call changes nothing."""

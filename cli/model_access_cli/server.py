@@ -41,6 +41,9 @@ def moto_server(port: int = 0, wrap: Middleware | None = None) -> Iterator[str]:
     )
     from werkzeug.serving import make_server
 
+    from model_access_cli.moto_extensions import register
+
+    register()  # the Model Registry deletes moto lacks (moto_extensions.py)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app: WsgiApp = DomainDispatcherApplication(create_backend_app)
     if wrap is not None:

@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from model_access.arns import ModelKey
+from model_access.arns import ResourceKey
 from model_access.aws.records import GrantRecord
 from model_access.batch import Group, arns_by_key, holder_changes, role_changes, roles_touched
 from model_access.decide import Decision, protect_owner_change
@@ -85,7 +85,7 @@ class GroupApplier:
 
     # --- checks ------------------------------------------------------------------------
 
-    def leased(self, keys: Iterable[ModelKey]) -> list[ModelKey]:
+    def leased(self, keys: Iterable[ResourceKey]) -> list[ResourceKey]:
         """Keep the models whose every role is leased; the rest go back to the queue."""
         w, kept = self.work, []
         for key in keys:
@@ -98,7 +98,7 @@ class GroupApplier:
                 kept.append(key)
         return kept
 
-    def recheck(self, keys: list[ModelKey]) -> list[ModelKey]:
+    def recheck(self, keys: list[ResourceKey]) -> list[ResourceKey]:
         """Re-read the truth of models whose holder would change, where it may be stale."""
         w = self.work
         for key in keys:
@@ -112,7 +112,7 @@ class GroupApplier:
                 w.fail([key], exc)
         return [k for k in keys if k not in w.done]
 
-    def stale(self, key: ModelKey) -> bool:
+    def stale(self, key: ResourceKey) -> bool:
         """Whether the truth may be older than something the tool already acted on.
 
         A truth from the tag index may decide a holder change only for a model the tool
@@ -130,9 +130,9 @@ class GroupApplier:
 
     # --- planning ------------------------------------------------------------------------
 
-    def plan_all(self, keys: list[ModelKey]) -> None:
+    def plan_all(self, keys: list[ResourceKey]) -> None:
         w = self.work
-        touching: dict[str, list[ModelKey]] = {role: [] for role in self.held}
+        touching: dict[str, list[ResourceKey]] = {role: [] for role in self.held}
         names: dict[str, str] = {}
         for key in keys:
             for role in roles_touched(w.decisions[key], w.records[key]):
@@ -182,7 +182,7 @@ class GroupApplier:
 
     # --- writes --------------------------------------------------------------------------
 
-    def write_intents(self, keys: list[ModelKey]) -> list[ModelKey]:
+    def write_intents(self, keys: list[ResourceKey]) -> list[ResourceKey]:
         """Before IAM: name every new holder in its model record, and every policy about to
         be created in its role record, so that a crash leaves nothing nobody knows about."""
         w = self.work
@@ -226,10 +226,10 @@ class GroupApplier:
             self.plan_all(keys)  # the conflicting models' changes leave the plans
         return keys
 
-    def apply_all(self, keys: list[ModelKey]) -> set[ModelKey]:
+    def apply_all(self, keys: list[ResourceKey]) -> set[ResourceKey]:
         """Apply each role's plan (revocations first); return the models left unfinished."""
         w = self.work
-        failed: set[ModelKey] = set()
+        failed: set[ResourceKey] = set()
         order = sorted(self.plans.items(), key=lambda kv: (bool(kv[1].added), kv[0]))
         for role, plan in order:
             add, remove = self.adds[role]
@@ -250,7 +250,7 @@ class GroupApplier:
             failed |= set(missed)
         return failed
 
-    def finish(self, keys: list[ModelKey], *, commit: bool) -> None:
+    def finish(self, keys: list[ResourceKey], *, commit: bool) -> None:
         """Name each model's outcome; commit its record and the role records together."""
         w = self.work
         w.report.role_plans.update({p.role.lower(): p for p in self.plans.values()})
@@ -274,7 +274,7 @@ class GroupApplier:
         w.unfinish(conflicts, ConcurrentUpdateError("grant record changed concurrently"))
 
 
-def _achieved(w: Work, key: ModelKey, role: str, held: Mapping[ModelKey, set[str]]) -> bool:
+def _achieved(w: Work, key: ResourceKey, role: str, held: Mapping[ResourceKey, set[str]]) -> bool:
     """Whether the role's applied slots give this model what its decision asks."""
     decision = w.decisions[key]
     if (decision.desired_role or "").lower() == role and decision.model_arn:

@@ -1,4 +1,6 @@
-"""ARN parsing for the two resource kinds we reason about: SageMaker models and IAM roles."""
+"""ARN parsing for what we reason about: SageMaker resources (models, model package groups)
+and IAM roles. Which SageMaker resource types are grant-able kinds is said in `kinds/`; this
+module only knows their common ARN shape, `arn:<p>:sagemaker:<region>:<account>:<type>/<name>`."""
 
 from __future__ import annotations
 
@@ -26,34 +28,52 @@ class Scope:
     account: str | None
 
 
+MODEL_KIND: Final = "model"
+"""The ARN resource type, and record kind, of a SageMaker model."""
+
+
 @dataclass(frozen=True)
-class ModelKey:
-    """A model's identity that survives letter case: SageMaker treats names case-insensitively."""
+class ResourceKey:
+    """A resource's identity that survives letter case (SageMaker treats names
+    case-insensitively): region, lower-cased name and kind (its ARN resource type). A model
+    and a model package group of the same name are two keys."""
 
     region: str
     name_lower: str
+    kind: str = MODEL_KIND
 
     def __str__(self) -> str:
-        return f"{self.region}/{self.name_lower}"
+        if self.kind == MODEL_KIND:
+            return f"{self.region}/{self.name_lower}"
+        return f"{self.region}/{self.kind}/{self.name_lower}"
 
     @classmethod
-    def of(cls, region: str, name: str) -> ModelKey:
-        return cls(region, name.lower())
+    def of(cls, region: str, name: str, kind: str = MODEL_KIND) -> ResourceKey:
+        return cls(region, name.lower(), kind)
 
 
 @dataclass(frozen=True)
-class ModelArn:
-    """A parsed `arn:<partition>:sagemaker:<region>:<account>:model/<name>`."""
+class ResourceArn:
+    """A parsed `arn:<partition>:sagemaker:<region>:<account>:<kind>/<name>`."""
 
     arn: str
     partition: str
     region: str
     account: str
     name: str
+    kind: str = MODEL_KIND
 
     @property
-    def key(self) -> ModelKey:
-        return ModelKey.of(self.region, self.name)
+    def key(self) -> ResourceKey:
+        return ResourceKey.of(self.region, self.name, self.kind)
+
+    def with_name(self, name: str) -> str:
+        """This ARN with another spelling of its name (the lower-cased twin)."""
+        return f"arn:{self.partition}:sagemaker:{self.region}:{self.account}:{self.kind}/{name}"
+
+
+ModelArn = ResourceArn
+"""A model's parsed ARN (kind `model`)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +88,8 @@ class RoleArn:
 
 
 def is_valid_model_name(name: str) -> bool:
-    """SageMaker's model name rule: 1-63 of [a-zA-Z0-9-], no leading or trailing hyphen."""
+    """SageMaker's name rule for models and model package groups: 1-63 of [a-zA-Z0-9-], no
+    leading or trailing hyphen."""
     return 0 < len(name) <= MODEL_NAME_MAX and bool(_MODEL_NAME.fullmatch(name))
 
 
@@ -77,18 +98,26 @@ def is_valid_role_name(name: str) -> bool:
     return 0 < len(name) <= ROLE_NAME_MAX and bool(_ROLE_NAME.fullmatch(name))
 
 
-def parse_model_arn(text: str) -> ModelArn | None:
-    """Parse a model ARN, or None when `text` is not one (any other resource type included)."""
+def parse_resource_arn(text: str) -> ResourceArn | None:
+    """Parse `arn:...:sagemaker:<region>:<account>:<type>/<name>` with one name segment that
+    follows SageMaker's name rule (models and model package groups share it), or None.
+    A model package version (`model-package/<group>/<n>`) has two segments: None."""
     parts = text.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sagemaker":
         return None
     _, partition, _, region, account, resource = parts
     kind, _, name = resource.partition("/")
-    if kind != "model" or not is_valid_model_name(name):
+    if not kind or not is_valid_model_name(name):
         return None
     if not (_PARTITION.match(partition) and _REGION.match(region) and _ACCOUNT.match(account)):
         return None
-    return ModelArn(text, partition, region, account, name)
+    return ResourceArn(text, partition, region, account, name, kind)
+
+
+def parse_model_arn(text: str) -> ResourceArn | None:
+    """Parse a model ARN, or None when `text` is not one (any other resource type included)."""
+    parsed = parse_resource_arn(text)
+    return parsed if parsed is not None and parsed.kind == MODEL_KIND else None
 
 
 def parse_role_arn(text: str) -> RoleArn | None:

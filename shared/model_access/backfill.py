@@ -21,7 +21,8 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from model_access.arns import ModelKey, parse_model_arn
+from model_access.arns import ResourceKey
+from model_access.kinds import parse_grantable_arn
 from model_access.aws.iam import decode_document
 from model_access.aws.models import ModelTruth
 from model_access.aws.sweep_state import SweepState, SweepStates
@@ -90,7 +91,7 @@ class _Unit:
     """One model (or one role with no model in view) to reconcile, in sweep order."""
 
     order: str
-    key: ModelKey | None = None
+    key: ResourceKey | None = None
     hint: ModelHint | None = None
     truth: ModelTruth | None = None
     role: str | None = None
@@ -217,22 +218,22 @@ def collect(rt: Runtime, run_id: str, listed: Callable[[int], None] = lambda _n:
         return document_hash(decode_document(answer["PolicyVersion"].get("Document", {})))
 
     findings = compare(rows, roles, versions, hash_of)
-    holders: dict[ModelKey, set[str]] = {}
-    arn_of: dict[ModelKey, str] = {}
+    holders: dict[ResourceKey, set[str]] = {}
+    arn_of: dict[ResourceKey, str] = {}
     for record in rt.records.scan_held():
         holders.setdefault(record.key, set()).update(h.lower() for h in record.holders)
         if record.model_arn:
             arn_of.setdefault(record.key, record.model_arn)
     for grants in roles:
         for arn in grants.arns:
-            parsed = parse_model_arn(arn)
+            parsed = parse_grantable_arn(arn)
             if parsed is not None:
                 holders.setdefault(parsed.key, set()).add(grants.key)
                 arn_of.setdefault(parsed.key, arn)
     units: list[_Unit] = []
-    tagged: set[ModelKey] = set()
+    tagged: set[ResourceKey] = set()
     for arn, tags in rt.models.tagged_models(s.owner_tag_key):
-        parsed = parse_model_arn(arn)
+        parsed = parse_grantable_arn(arn)
         if parsed is None or parsed.region != rt.scope.region:
             continue
         tagged.add(parsed.key)
@@ -247,7 +248,7 @@ def collect(rt: Runtime, run_id: str, listed: Callable[[int], None] = lambda _n:
         if key in tagged:
             continue
         held_arn = arn_of.get(key)
-        held = parse_model_arn(held_arn) if held_arn else None
+        held = parse_grantable_arn(held_arn) if held_arn else None
         name = held.name if held else key.name_lower
         # Not in the tag index: no owner tag (or the index lags); confirmed under the lease.
         guess = ModelTruth(key, True, held_arn, name, (), from_index=True) if held_arn else None
@@ -257,9 +258,10 @@ def collect(rt: Runtime, run_id: str, listed: Callable[[int], None] = lambda _n:
     return units, drift_by_role(findings), findings
 
 
-def _model_unit(key: ModelKey, arn: str | None, name: str, *, roles: set[str],
+def _model_unit(key: ResourceKey, arn: str | None, name: str, *, roles: set[str],
                 truth: ModelTruth | None, run_id: str) -> _Unit:
-    hint = ModelHint(Trigger.RECONCILE, f"sweep-{run_id}", name, key.region, model_arn=arn)
+    hint = ModelHint(Trigger.RECONCILE, f"sweep-{run_id}", name, key.region, model_arn=arn,
+                     kind=key.kind)
     return _Unit(min(roles) if roles else "", key, hint, truth)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from model_access.arns import ModelKey, parse_model_arn
+from model_access.arns import ResourceKey
+from model_access.kinds import parse_grantable_arn
 from model_access.aws.records import GrantRecord
 from model_access.decide import Decision
 
@@ -20,7 +21,7 @@ class Group:
     """Models applied together under the leases of `roles` (lower-cased names)."""
 
     roles: frozenset[str]
-    keys: tuple[ModelKey, ...]
+    keys: tuple[ResourceKey, ...]
 
 
 def roles_touched(decision: Decision, record: GrantRecord) -> set[str]:
@@ -39,7 +40,7 @@ def holder_changes(decision: Decision, record: GrantRecord) -> bool:
 
 
 def group_by_roles(
-    roles_of: Mapping[ModelKey, Iterable[str]], extra_roles: Iterable[str] = ()
+    roles_of: Mapping[ResourceKey, Iterable[str]], extra_roles: Iterable[str] = ()
 ) -> list[Group]:
     """Split models into groups that share no role; `extra_roles` join as groups of their own
     (roles the sweep re-checks without a model of this batch)."""
@@ -53,7 +54,7 @@ def group_by_roles(
             parent[role], role = root, parent[role]
         return root
 
-    lowered: dict[ModelKey, list[str]] = {}
+    lowered: dict[ResourceKey, list[str]] = {}
     for key, roles in roles_of.items():
         names = sorted({r.lower() for r in roles})
         lowered[key] = names
@@ -65,7 +66,7 @@ def group_by_roles(
             find(names[0])
     for role in extra_roles:
         find(role.lower())
-    keys_by_root: dict[str, list[ModelKey]] = {}
+    keys_by_root: dict[str, list[ResourceKey]] = {}
     roles_by_root: dict[str, set[str]] = {}
     for role in list(parent):
         roles_by_root.setdefault(find(role), set()).add(role)
@@ -76,11 +77,11 @@ def group_by_roles(
             for root in sorted(roles_by_root)]
 
 
-def arns_by_key(arns: Iterable[str]) -> dict[ModelKey, set[str]]:
+def arns_by_key(arns: Iterable[str]) -> dict[ResourceKey, set[str]]:
     """A role's held ARNs indexed by model (one model may appear in two letter cases)."""
-    out: dict[ModelKey, set[str]] = {}
+    out: dict[ResourceKey, set[str]] = {}
     for arn in arns:
-        parsed = parse_model_arn(arn)
+        parsed = parse_grantable_arn(arn)
         if parsed is not None:
             out.setdefault(parsed.key, set()).add(arn)
     return out
@@ -88,9 +89,9 @@ def arns_by_key(arns: Iterable[str]) -> dict[ModelKey, set[str]]:
 
 def role_changes(
     role: str,
-    keys: Iterable[ModelKey],
-    decisions: Mapping[ModelKey, Decision],
-    held: Mapping[ModelKey, set[str]],
+    keys: Iterable[ResourceKey],
+    decisions: Mapping[ResourceKey, Decision],
+    held: Mapping[ResourceKey, set[str]],
 ) -> tuple[set[str], set[str]]:
     """ARNs to add to and remove from `role` (lower-cased) for these models' decisions."""
     add: set[str] = set()

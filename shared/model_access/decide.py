@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from model_access.arns import ModelKey, Scope
+from model_access.arns import ResourceKey, Scope
 from model_access.events import ModelHint
 from model_access.outcomes import Outcome
 from model_access.owner import (
@@ -24,7 +24,7 @@ from model_access.settings import OwnerChangeMode, Settings
 class Decision:
     """The desired state of one model's grant."""
 
-    key: ModelKey
+    key: ResourceKey
     exists: bool
     model_arn: str | None = None
     model_name: str | None = None
@@ -37,7 +37,7 @@ class Decision:
 
 
 def decide(
-    key: ModelKey,
+    key: ResourceKey,
     truth_exists: bool,
     *,
     model_arn: str | None,

@@ -1,4 +1,5 @@
-"""Turn an EventBridge event into a typed model hint.
+"""Turn an EventBridge event into a typed hint about one resource (a model or a model
+package group: the kinds in `kinds/` say which CloudTrail events create and delete each).
 
 Three kinds arrive: CloudTrail records of SageMaker API calls ("AWS API Call via
 CloudTrail"), SageMaker's own "SageMaker Model State Change" events (sent when a model is
@@ -18,8 +19,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from model_access.arns import ModelKey, is_valid_model_name, parse_model_arn
+from model_access.arns import (
+    MODEL_KIND,
+    ResourceKey,
+    is_valid_model_name,
+    parse_model_arn,
+    parse_resource_arn,
+)
 from model_access.errors import BadEventError
+from model_access.kinds import KINDS, CreateEvent, ResourceKind, child_parent, kind_named
+from model_access.outcomes import Outcome
 
 CLOUDTRAIL_DETAIL_TYPE: Final = "AWS API Call via CloudTrail"
 MODEL_STATE_DETAIL_TYPE: Final = "SageMaker Model State Change"
@@ -37,6 +46,8 @@ class Trigger(StrEnum):
 
     CREATE = "CreateModel"
     DELETE = "DeleteModel"
+    CREATE_GROUP = "CreateModelPackageGroup"
+    DELETE_GROUP = "DeleteModelPackageGroup"
     ADD_TAGS = "AddTags"
     DELETE_TAGS = "DeleteTags"
     MODEL_STATE_CHANGE = "ModelStateChange"
@@ -49,14 +60,31 @@ class Trigger(StrEnum):
             return "native"
         return "reconcile" if self is Trigger.RECONCILE else "cloudtrail"
 
+    @property
+    def is_create(self) -> bool:
+        """An API call that created the resource (of any kind)."""
+        return self.value in _CREATES
 
-HANDLED_EVENT_NAMES: Final = (Trigger.CREATE, Trigger.DELETE, Trigger.ADD_TAGS, Trigger.DELETE_TAGS)
+    @property
+    def is_delete(self) -> bool:
+        return self.value in _DELETES
+
+
+_CREATES: Final[dict[str, tuple[ResourceKind, CreateEvent]]] = {
+    name: (kind, event) for kind in KINDS for name, event in kind.create_events.items()}
+_DELETES: Final[dict[str, tuple[ResourceKind, str]]] = {
+    name: (kind, param) for kind in KINDS for name, param in kind.delete_events.items()}
+HANDLED_EVENT_NAMES: Final = tuple(
+    [Trigger(name) for kind in KINDS for name in kind.event_names()]
+    + [Trigger.ADD_TAGS, Trigger.DELETE_TAGS])
 NOT_CLOUDTRAIL: Final = frozenset({Trigger.RECONCILE, Trigger.MODEL_STATE_CHANGE})
 
 
 @dataclass(frozen=True)
 class ModelHint:
-    """One event's claim about one model; `key` is what batches are grouped by."""
+    """One event's claim about one resource; `key` is what batches are grouped by.
+    (`model_name`/`model_arn` name the resource of any kind: the names are from when models
+    were the only kind.)"""
 
     trigger: Trigger
     event_id: str
@@ -69,14 +97,15 @@ class ModelHint:
     event_time: str | None = None
     owner_value: str | None = None
     """For an AddTags that sets the owner tag: the value it set (protected mode checks it)."""
+    kind: str = MODEL_KIND
     caller_trusted: bool = False
     """Whether `caller_arn` may be believed. Only the entry path knows: a body read from the
     event queue, whose policy admits nothing but our EventBridge rules, is trusted; a direct
     invoke is a hint, never an identity. The parser itself never sets it."""
 
     @property
-    def key(self) -> ModelKey:
-        return ModelKey.of(self.region, self.model_name)
+    def key(self) -> ResourceKey:
+        return ResourceKey.of(self.region, self.model_name, self.kind)
 
     @property
     def is_tag_edit(self) -> bool:
@@ -85,10 +114,12 @@ class ModelHint:
 
 @dataclass(frozen=True)
 class Ignored:
-    """A well-formed event that needs no work (failed call, other resource, other tag)."""
+    """A well-formed event that needs no work (failed call, other resource, other tag), or
+    one refused outright (`outcome`: an owner tag put on a model package version)."""
 
     event_id: str
     reason: str
+    outcome: Outcome = Outcome.IGNORED
 
 
 def parse_body(body: str | bytes | None, owner_tag_key: str) -> ModelHint | Ignored:
@@ -145,32 +176,53 @@ def parse_event(event: Any, owner_tag_key: str) -> ModelHint | Ignored:
     }
     params = detail.get("requestParameters")
     params = params if isinstance(params, Mapping) else None
-    if trigger is Trigger.CREATE:
-        return _create_hint(detail, params, common)
-    if trigger is Trigger.DELETE:
-        model_name = _text(params.get("modelName")) if params else None
-        if not model_name:
-            raise BadEventError("DeleteModel without requestParameters.modelName")
-        return ModelHint(model_name=_checked_name(model_name), **common)
+    if trigger.is_create:
+        kind, created = _CREATES[trigger.value]
+        return _create_hint(kind, created, detail, params, common)
+    if trigger.is_delete:
+        kind, param = _DELETES[trigger.value]
+        given = _text(params.get(param)) if params else None
+        if not given:
+            raise BadEventError(f"{trigger} without requestParameters.{param}")
+        name, arn = _name_or_arn(kind, given, param)
+        return ModelHint(model_name=name, model_arn=arn, kind=kind.name, **common)
     return _tag_edit_hint(trigger, params, owner_tag_key, common)
 
 
+def _name_or_arn(kind: ResourceKind, given: str, param: str) -> tuple[str, str | None]:
+    """A request member that takes a name or an ARN (ModelPackageGroupName does): the name,
+    and the ARN when one was given (its account and region are checked like any ARN's)."""
+    if not given.startswith("arn:"):
+        return _checked_name(given, kind), None
+    parsed = parse_resource_arn(given)
+    if parsed is None or parsed.kind != kind.name:
+        raise BadEventError(f"{param} {given[:200]!r} is neither a {kind.label} name nor ARN")
+    return parsed.name, given
+
+
 def _create_hint(
-    detail: Mapping[str, Any], params: Mapping[str, Any] | None, common: dict[str, Any]
+    kind: ResourceKind, created: CreateEvent, detail: Mapping[str, Any],
+    params: Mapping[str, Any] | None, common: dict[str, Any],
 ) -> ModelHint:
     response = detail.get("responseElements")
-    arn = _text(response.get("modelArn")) if isinstance(response, Mapping) else None
-    name = _text(params.get("modelName")) if params else None
+    arn = _text(response.get(created.arn_response)) if isinstance(response, Mapping) else None
+    given = _text(params.get(created.name_parameter)) if params else None
+    name, given_arn = _name_or_arn(kind, given, created.name_parameter) if given else (None, None)
     if arn:
-        parsed = parse_model_arn(arn)
-        if parsed is None:
-            raise BadEventError(f"responseElements.modelArn {arn[:200]!r} is not a model ARN")
+        parsed = parse_resource_arn(arn)
+        if parsed is None or parsed.kind != kind.name:
+            raise BadEventError(f"responseElements.{created.arn_response} {arn[:200]!r} is not "
+                                f"a {kind.label} ARN")
         if name and name.lower() != parsed.name.lower():
-            raise BadEventError(f"modelName {name!r} does not match modelArn {arn!r}")
-        return ModelHint(model_name=parsed.name, model_arn=arn, **common)
+            raise BadEventError(f"{created.name_parameter} {given!r} does not match {arn!r}")
+        if given_arn and given_arn != arn:
+            return ModelHint(model_name=parsed.name, model_arn=given_arn, kind=kind.name,
+                             **common)  # an ARN naming elsewhere: refused as foreign
+        return ModelHint(model_name=parsed.name, model_arn=arn, kind=kind.name, **common)
     if not name:
-        raise BadEventError("CreateModel without modelArn or modelName")
-    return ModelHint(model_name=_checked_name(name), **common)
+        raise BadEventError(f"{common['trigger']} without {created.arn_response} or "
+                            f"{created.name_parameter}")
+    return ModelHint(model_name=name, model_arn=given_arn, kind=kind.name, **common)
 
 
 def _tag_edit_hint(
@@ -184,19 +236,37 @@ def _tag_edit_hint(
     arn = _text(params.get("resourceArn"))
     if not arn:
         raise BadEventError(f"{trigger} without requestParameters.resourceArn")
-    if ":model/" not in arn:
-        return Ignored(common["event_id"], f"{trigger} on a resource that is not a model")
-    parsed = parse_model_arn(arn)
-    if parsed is None:
-        raise BadEventError(f"resourceArn {arn[:200]!r} is not a model ARN")
+    if (child := child_parent(arn)) is not None:
+        parent, group = child
+        if _touches_owner(trigger, params, owner_tag_key):
+            return Ignored(common["event_id"], f"{trigger} of the owner tag on {arn[:200]!r}, "
+                           f"a version of {parent.label} {group[:100]!r}: versions follow "
+                           f"their group's owner tag, never their own", Outcome.VERSION_OWNER_TAG)
+        return Ignored(common["event_id"], f"{trigger} on a {parent.label} version")
+    parsed = parse_resource_arn(arn)
+    if parsed is None or not _known_kind(parsed.kind):
+        resource = arn.split(":", 5)[-1].partition("/")[0] if arn.startswith("arn:") else "?"
+        if parsed is None and resource in {k.name for k in KINDS}:
+            raise BadEventError(f"resourceArn {arn[:200]!r} is not a valid {resource} ARN")
+        return Ignored(common["event_id"], f"{trigger} on a resource that is not a model or "
+                                           f"model package group")
     if not _touches_owner(trigger, params, owner_tag_key):
         return Ignored(common["event_id"], f"{trigger} does not touch tag {owner_tag_key!r}")
     return ModelHint(
         model_name=parsed.name,
         model_arn=arn,
+        kind=parsed.kind,
         owner_value=_owner_value_set(trigger, params, owner_tag_key),
         **common,
     )
+
+
+def _known_kind(name: str) -> bool:
+    try:
+        kind_named(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _touches_owner(trigger: Trigger, params: Mapping[str, Any], owner_tag_key: str) -> bool:
@@ -228,18 +298,26 @@ def _owner_value_set(
 
 
 def _reconcile_hint(event: Mapping[str, Any], detail: Mapping[str, Any]) -> ModelHint:
-    arn = _text(detail.get("modelArn"))
+    """An operator's request: `detail.modelArn` (a model's or a group's ARN: the name is kept
+    from when models were the only kind), or a name with `detail.kind` and the region."""
+    arn = _text(detail.get("modelArn")) or _text(detail.get("resourceArn"))
     event_id = _text(event.get("id")) or "manual"
     if arn:
-        parsed = parse_model_arn(arn)
-        if parsed is None:
-            raise BadEventError(f"modelArn {arn[:200]!r} is not a model ARN")
+        parsed = parse_resource_arn(arn)
+        if parsed is None or not _known_kind(parsed.kind):
+            raise BadEventError(f"modelArn {arn[:200]!r} is not a model or model package "
+                                "group ARN")
         return ModelHint(Trigger.RECONCILE, event_id, parsed.name, parsed.region, model_arn=arn,
-                         account=parsed.account)
+                         account=parsed.account, kind=parsed.kind)
+    kind_text = _text(detail.get("kind")) or MODEL_KIND
+    if not _known_kind(kind_text):
+        raise BadEventError(f"kind {kind_text[:60]!r} is not one of "
+                            f"{', '.join(k.name for k in KINDS)}")
     name, region = _text(detail.get("modelName")), _text(event.get("region"))
     if not name or not region:
         raise BadEventError("Reconcile needs detail.modelArn, or detail.modelName and region")
-    return ModelHint(Trigger.RECONCILE, event_id, _checked_name(name), region)
+    return ModelHint(Trigger.RECONCILE, event_id, _checked_name(name, kind_named(kind_text)),
+                     region, kind=kind_text)
 
 
 def _model_state_hint(event: Mapping[str, Any], detail: Mapping[str, Any]) -> ModelHint:
@@ -287,9 +365,10 @@ def _caller_arn(identity: Any) -> str | None:
     return _text(identity.get("arn"))
 
 
-def _checked_name(name: str) -> str:
+def _checked_name(name: str, kind: ResourceKind | None = None) -> str:
+    label = kind.label if kind is not None else "model"
     if not is_valid_model_name(name):
-        raise BadEventError(f"model name {name[:100]!r} is not a valid SageMaker model name")
+        raise BadEventError(f"{label} name {name[:100]!r} is not a valid SageMaker {label} name")
     return name
 
 

@@ -44,6 +44,11 @@ class Outcome(StrEnum):
     CAPACITY_EXHAUSTED = "CapacityExhausted"
     ACCOUNT_POLICY_QUOTA = "AccountPolicyQuota"
     FOREIGN_MODEL = "ForeignModel"
+    """A model or model package group of another account, region or partition (an event's
+    ARN, or a group name given as such an ARN)."""
+    VERSION_OWNER_TAG = "VersionOwnerTag"
+    """The owner tag set or removed on a model package version: versions follow their
+    group's tag, so the edit is refused and changes no grant."""
     BAD_EVENT = "BadEvent"
     MODEL_GONE = "ModelGone"
     RETRY = "RetryScheduled"
@@ -87,6 +92,7 @@ _KINDS: Final[dict[Outcome, Kind]] = {
     Outcome.CAPACITY_EXHAUSTED: Kind.REFUSAL,
     Outcome.ACCOUNT_POLICY_QUOTA: Kind.REFUSAL,
     Outcome.FOREIGN_MODEL: Kind.REFUSAL,
+    Outcome.VERSION_OWNER_TAG: Kind.REFUSAL,
     Outcome.BAD_EVENT: Kind.REFUSAL,
     Outcome.RETRY: Kind.FAILURE,
     Outcome.FAILED: Kind.FAILURE,

@@ -1,4 +1,4 @@
-"""Pack a role's model ARNs into numbered tool policies: few writes, never over a limit.
+"""Pack a role's resource ARNs into numbered tool policies: few writes, never over a limit.
 
 Stable by design: an ARN that is already placed stays in its policy, new ARNs go to the
 first policy with room (first fit, lowest number first), a new policy is opened only when
@@ -24,6 +24,10 @@ class PackResult:
     unplaced: frozenset[str]
 
 
+Section = Callable[[str], tuple[str, int]]
+"""For an ARN: the document section it lands in (its kind) and that section's fixed size."""
+
+
 def pack(
     current: Mapping[int, Iterable[str]],
     add: Iterable[str],
@@ -33,48 +37,62 @@ def pack(
     arn_cost: Callable[[str], int],
     budget: int,
     max_slots: int,
+    section_of: Section,
     reserved: frozenset[int] = frozenset(),
 ) -> PackResult:
     """Apply `remove` then `add` to the current slots, keeping each slot's size within `budget`.
 
-    A slot's size is modelled as `base_size + sum(arn_cost(a))`, which counts one comma
-    per ARN list too many and so errs on the safe side of `budget`.
+    A slot's size is modelled as `base_size` plus the fixed size of each section present
+    (`section_of`: one per resource kind) plus `sum(arn_cost(a))`; `PolicyShape.size` is the
+    exact figure and a property test pins the model to it.
     Slots already over budget (a lowered margin, a hand edit) shed their last ARNs, which
     are then placed like new ones. ARNs that fit nowhere are returned in `unplaced`.
     `reserved` slot numbers are never opened (their names are taken by someone else).
     """
+
+    def size(arns: Iterable[str]) -> int:
+        arns = list(arns)
+        sections = {section_of(a) for a in arns}
+        return base_size + sum(fixed for _, fixed in sections) + sum(arn_cost(a) for a in arns)
+
+    def added_cost(index: int, arn: str) -> int:
+        section = section_of(arn)
+        new_section = section not in sections[index]
+        return arn_cost(arn) + (section[1] if new_section else 0)
+
     removed = set(remove)
     slots: dict[int, set[str]] = {}
     kept: set[str] = set()
     for index in sorted(current):  # an ARN found in two policies stays in the first only
         slots[index] = set(current[index]) - removed - kept
         kept |= slots[index]
-    sizes = {i: base_size + sum(arn_cost(a) for a in arns) for i, arns in slots.items()}
+    sizes = {i: size(arns) for i, arns in slots.items()}
     shed: set[str] = set()
     for index in sorted(slots):
         for arn in sorted(slots[index], reverse=True):
             if sizes[index] <= budget:
                 break
             slots[index].discard(arn)
-            sizes[index] -= arn_cost(arn)
+            sizes[index] = size(slots[index])
             shed.add(arn)
+    sections = {i: {section_of(a) for a in arns} for i, arns in slots.items()}
     placed = set().union(*slots.values()) if slots else set()
     pending = sorted((set(add) | shed) - placed)
     unplaced: set[str] = set()
     for arn in pending:
-        cost = arn_cost(arn)
         target = next(
-            (i for i in sorted(slots) if slots[i] and sizes[i] + cost <= budget), None
-        )
+            (i for i in sorted(slots) if slots[i] and sizes[i] + added_cost(i, arn) <= budget),
+            None)
         if target is None:
             target = _open_slot(slots, max_slots, reserved)
-            if target is None or base_size + cost > budget:
+            if target is None or size([arn]) > budget:
                 unplaced.add(arn)
                 continue
-            slots[target] = set()
+            slots[target], sections[target] = set(), set()
             sizes[target] = base_size
+        sizes[target] += added_cost(target, arn)
         slots[target].add(arn)
-        sizes[target] += cost
+        sections[target].add(section_of(arn))
     return PackResult(
         {i: frozenset(arns) for i, arns in sorted(slots.items()) if arns}, frozenset(unplaced)
     )

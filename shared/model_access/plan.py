@@ -91,7 +91,7 @@ def plan_role(
     drift = drift or {}
     packed = pack(grants.slots, frozenset(add), frozenset(remove), base_size=shape.base_size,
                   arn_cost=shape.arn_cost, budget=budget, max_slots=max_slots,
-                  reserved=grants.reserved)
+                  reserved=grants.reserved, section_of=shape.section_of)
     ops: list[PolicyOp] = []
     repairs: list[str] = []
     for index in sorted(set(grants.policies) | set(packed.slots)):

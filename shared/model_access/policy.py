@@ -1,4 +1,4 @@
-"""Render a tool policy document for a set of model ARNs, and know its size without rendering.
+"""Render a tool policy document for a set of resource ARNs, and know its size without rendering.
 
 IAM counts a managed policy's size in non-whitespace characters (limit 6,144). We submit
 compact JSON, whose only whitespace would be inside strings (ARNs have none), so the
@@ -14,41 +14,60 @@ against the size budget. The twin can never name another model because SageMaker
 unique regardless of case: its API reference says so of endpoint names ("The name is
 case-insensitive in CreateEndpoint", docs.aws.amazon.com/sagemaker/latest/APIReference/
 API_CreateEndpoint.html), and SageMaker's own lower-cased ARNs would be ambiguous were it
-otherwise for models (the record key, `ModelKey`, rests on the same fact). The grant store
+otherwise for models (the record key, `ResourceKey`, rests on the same fact). The grant store
 still knows one ARN per model; only rendering expands it, and `model_arns_in` folds a twin
 back into the ARN it came from.
+
+Model package groups follow the same rule (moto lower-cases version ARNs, an AWS sample
+needed the original case): a group named with capitals is granted under both spellings,
+group ARN and `model-package/<group>/*` alike. The lower-cased twin cannot name another group
+for the same reason: SageMaker's own lower-cased version ARNs would be ambiguous if two
+groups could differ only in case.
+
+A document holds one section per kind present (the kind's statements, `kinds/`); a model-only
+document is exactly what the tool wrote before groups existed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, Final
 
-from model_access.access import MODEL_ARN_CONDITION_KEY, AccessProfile
-from model_access.arns import Scope, parse_model_arn
+from model_access.access import AccessProfile
+from model_access.arns import ResourceArn, Scope
+from model_access.kinds import KINDS, Target, parse_grantable_arn
 
 POLICY_VERSION: Final = "2012-10-17"
-MODEL_SID: Final = "OwnerModelAccess"
-CONDITIONED_SID: Final = "OwnerModelUse"
+_ENVELOPE: Final = len(json.dumps({"Version": POLICY_VERSION, "Statement": []},
+                                  separators=(",", ":")))
 
 
 @lru_cache(maxsize=65536)
 def arn_forms(arn: str) -> tuple[str, ...]:
-    """The model ARN as given and, when its name has capitals, its lower-cased-name twin.
+    """The ARN as given and, when its name has capitals, its lower-cased-name twin.
 
     Cached: packing asks for every ARN's cost on each plan, and parsing dominated it."""
-    parsed = parse_model_arn(arn)
+    parsed = parse_grantable_arn(arn)
     if parsed is None or parsed.name == parsed.name.lower():
         return (arn,)
-    return (arn, arn[: len(arn) - len(parsed.name)] + parsed.name.lower())
+    return (arn, parsed.with_name(parsed.name.lower()))
 
 
-def _all_forms(arns: Iterable[str]) -> Iterator[str]:
-    for arn in arns:
-        yield from arn_forms(arn)
+@lru_cache(maxsize=131072)
+def _target_forms(arn: str, target: Target) -> tuple[str, ...]:
+    """What one resource adds to one statement's list: `target.form` of each spelling."""
+    parsed = parse_grantable_arn(arn)
+    if parsed is None:
+        raise ValueError(f"{arn[:200]!r} is not the ARN of a kind the tool grants")
+    return _spellings(parsed, target)
+
+
+def _spellings(parsed: ResourceArn, target: Target) -> tuple[str, ...]:
+    names = dict.fromkeys((parsed.name, parsed.name.lower()))
+    return tuple(dict.fromkeys(target.form(parsed, name) for name in names))
 
 
 def to_json(document: Mapping[str, Any]) -> str:
@@ -56,85 +75,114 @@ def to_json(document: Mapping[str, Any]) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
+def kind_of(arn: str) -> str:
+    """The kind name of a grantable ARN (the section of a document it lands in)."""
+    parsed = parse_grantable_arn(arn)
+    if parsed is None:
+        raise ValueError(f"{arn[:200]!r} is not the ARN of a kind the tool grants")
+    return parsed.kind
+
+
 @dataclass(frozen=True)
 class PolicyShape:
-    """Everything about a tool policy except which ARNs it holds."""
+    """Everything about a tool policy except which resources it holds."""
 
     profile: AccessProfile
     scope: Scope
 
-    def conditioned_resources(self) -> list[str]:
-        """`<type>/*` ARNs for the conditioned statements, in our region and account only."""
-        return [
-            f"arn:{self.scope.partition}:sagemaker:{self.scope.region}:{self.scope.account}:{rt}/*"
-            for rt in self.profile.conditioned_resource_types
-        ]
+    def type_wildcard(self, resource_type: str) -> str:
+        """`<type>/*` in our region and account, for conditioned statements."""
+        s = self.scope
+        return f"arn:{s.partition}:sagemaker:{s.region}:{s.account}:{resource_type}/*"
+
+    def _statement(self, target: Target, forms: list[str]) -> dict[str, Any]:
+        if target.condition_key is None:
+            return {"Sid": target.sid, "Effect": "Allow", "Action": list(target.actions),
+                    "Resource": forms}
+        return {"Sid": target.sid, "Effect": "Allow", "Action": list(target.actions),
+                "Resource": [self.type_wildcard(target.resource_type)],
+                "Condition": {"ArnEquals": {target.condition_key: forms}}}
+
+    def _section(self, kind: str, arns: Iterable[str]) -> list[dict[str, Any]]:
+        arns = list(arns)
+        return [self._statement(t, sorted({f for a in arns for f in _target_forms(a, t)}))
+                for t in self.profile.targets(kind)]
 
     def render(self, arns: Iterable[str]) -> dict[str, Any]:
-        """The policy document granting the profile on exactly these models (every letter-case
-        form of their ARNs, sorted)."""
-        resources = sorted(set(_all_forms(arns)))
-        if not resources:
-            raise ValueError("a tool policy needs at least one model ARN")
-        statements: list[dict[str, Any]] = [
-            {
-                "Sid": MODEL_SID,
-                "Effect": "Allow",
-                "Action": list(self.profile.model_actions),
-                "Resource": resources,
-            }
-        ]
-        # One statement per resource type: each action only on the type it acts on.
-        for resource_type, type_arn in zip(self.profile.conditioned_resource_types,
-                                           self.conditioned_resources(), strict=True):
-            statements.append(
-                {
-                    "Sid": CONDITIONED_SID + resource_type.title().replace("-", ""),
-                    "Effect": "Allow",
-                    "Action": sorted({a for a, rt in self.profile.conditioned_actions
-                                      if rt == resource_type}),
-                    "Resource": [type_arn],
-                    "Condition": {"ArnEquals": {MODEL_ARN_CONDITION_KEY: resources}},
-                }
-            )
+        """The policy document granting the profile on exactly these resources (every
+        letter-case form, sorted), one section per kind present, in `KINDS` order."""
+        by_kind: dict[str, set[str]] = {}
+        for arn in arns:
+            by_kind.setdefault(kind_of(arn), set()).add(arn)
+        if not by_kind:
+            raise ValueError("a tool policy needs at least one resource ARN")
+        statements = [st for kind in KINDS if kind.name in by_kind
+                      for st in self._section(kind.name, by_kind[kind.name])]
         return {"Version": POLICY_VERSION, "Statement": statements}
 
-    @property
-    def arn_occurrences(self) -> int:
-        """How many lists of the document repeat every ARN."""
-        return 1 + len(self.profile.conditioned_resource_types)
-
     @cached_property
-    def base_size(self) -> int:
-        """Size of the document with empty ARN lists."""
-        probe = "arn:aws:sagemaker:r:1:model/x"
-        return len(to_json(self.render([probe]))) - self.arn_occurrences * (len(probe) + 2)
+    def _section_base(self) -> dict[str, int]:
+        """Per kind: the size its statements add beyond the ARNs' own forms, comma included."""
+        out: dict[str, int] = {}
+        for kind in KINDS:
+            probe = (f"arn:{self.scope.partition}:sagemaker:{self.scope.region}:"
+                     f"{self.scope.account or '000000000000'}:{kind.name}/"
+                     "x")
+            text = ",".join(to_json(st) for st in self._section(kind.name, [probe]))
+            out[kind.name] = len(text) + 1 - self._arn_cost(probe)
+        return out
 
-    def _form_cost(self, form: str) -> int:
-        return self.arn_occurrences * (len(form) + 3)
+    def section_of(self, arn: str) -> tuple[str, int]:
+        """The section an ARN lands in and that section's own size (for packing)."""
+        kind = kind_of(arn)
+        return kind, self._section_base[kind]
+
+    @property
+    def base_size(self) -> int:
+        """Size of a document with no section (packing adds each section present)."""
+        return _ENVELOPE - 1
+
+    def _arn_cost(self, arn: str) -> int:
+        parsed = parse_grantable_arn(arn)
+        if parsed is None:
+            raise ValueError(f"{arn[:200]!r} is not the ARN of a kind the tool grants")
+        return sum(len(f) + 3 for t in self.profile.targets(parsed.kind)
+                   for f in _spellings(parsed, t))
 
     def arn_cost(self, arn: str) -> int:
-        """Characters one more model adds: each form of its ARN, with quotes and a comma, in
-        each list it appears in (a name with capitals costs about twice one without)."""
-        return sum(self._form_cost(form) for form in arn_forms(arn))
+        """Characters one more resource adds: each form of it, with quotes and a comma, in
+        each list of its kind's statements (a name with capitals costs about twice one
+        without)."""
+        cost = self._costs.get(arn)
+        if cost is None:
+            cost = self._costs[arn] = self._arn_cost(arn)
+        return cost
+
+    @cached_property
+    def _costs(self) -> dict[str, int]:
+        """arn_cost per ARN: packing asks for every ARN's cost on each plan."""
+        return {}
 
     def size(self, arns: Iterable[str]) -> int:
         """Exactly `len(to_json(self.render(arns)))`, for a non-empty set, without rendering."""
-        unique = set(_all_forms(arns))
+        unique = set(arns)
         if not unique:
-            return self.base_size
-        return self.base_size + sum(self._form_cost(f) for f in unique) - self.arn_occurrences
+            return _ENVELOPE
+        kinds = {kind_of(a) for a in unique}
+        return (self.base_size + sum(self._section_base[k] for k in kinds)
+                + sum(self.arn_cost(a) for a in unique))
 
 
 def model_arns_in(document: Any) -> set[str]:
-    """Every model a (possibly hand-edited) tool policy mentions, in resources or conditions,
-    one ARN per model: a lower-cased twin found next to the ARN it was made from is not a
-    model of its own."""
+    """Every resource of ours a (possibly hand-edited) tool policy mentions, in resources or
+    conditions, one ARN per resource: a lower-cased twin found next to the ARN it was made
+    from is not a resource of its own. (Models and model package groups alike; the name is
+    kept from when models were the only kind.)"""
     found: set[str] = set()
 
     def walk(node: Any) -> None:
         if isinstance(node, str):
-            if parse_model_arn(node) is not None:
+            if parse_grantable_arn(node) is not None:
                 found.add(node)
         elif isinstance(node, Mapping):
             for value in node.values():
@@ -146,3 +194,6 @@ def model_arns_in(document: Any) -> set[str]:
     walk(document)
     twins = {form for arn in found for form in arn_forms(arn)[1:]}
     return found - twins
+
+
+resource_arns_in = model_arns_in

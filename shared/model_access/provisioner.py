@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
-from model_access.arns import ModelKey
+from model_access.arns import ResourceKey
 from model_access.deadline import Deadline
 from model_access.errors import BadEventError, RetryableError
 from model_access.events import Ignored, ModelHint, parse_body, parse_event
@@ -45,7 +45,7 @@ class RecordOutcome:
     event_id: str
     outcome: Outcome
     reason: str
-    key: ModelKey | None = None
+    key: ResourceKey | None = None
 
 
 def handle(event: Any, runtime: Runtime, context: Any = None) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def handle(event: Any, runtime: Runtime, context: Any = None) -> dict[str, Any]:
 def _handle_batch(event: dict[str, Any], runtime: Runtime,
                   deadline: Deadline) -> dict[str, Any]:
     parsed: dict[str, ModelHint | RecordOutcome] = {}
-    receive_counts: dict[ModelKey, int] = {}
+    receive_counts: dict[ResourceKey, int] = {}
     for raw in event["Records"]:
         record = SQSRecord(raw)
         parsed[record.message_id] = _parse_record(record, runtime)
@@ -129,14 +129,14 @@ def _classify(
     except BadEventError as exc:
         return RecordOutcome(fallback_id, Outcome.BAD_EVENT, str(exc))
     if isinstance(hint, Ignored):
-        return RecordOutcome(hint.event_id, Outcome.IGNORED, hint.reason)
+        return RecordOutcome(hint.event_id, hint.outcome, hint.reason)
     if (problem := foreign_model(hint, runtime.scope)) is not None:  # before grouping by name
         return RecordOutcome(hint.event_id, Outcome.FOREIGN_MODEL, problem, hint.key)
     return hint
 
 
 def _reconcile(hints: list[ModelHint], runtime: Runtime,
-               receive_counts: dict[ModelKey, int], deadline: Deadline) -> Report:
+               receive_counts: dict[ResourceKey, int], deadline: Deadline) -> Report:
     if not hints:
         return Report()
     try:
@@ -156,7 +156,7 @@ def _record_outcomes(
 ) -> dict[str, RecordOutcome]:
     """Map results back to records; log one line per record, count one metric per model."""
     outcomes: dict[str, RecordOutcome] = {}
-    counted: set[ModelKey] = set()
+    counted: set[ResourceKey] = set()
     for message_id, item in parsed.items():
         if isinstance(item, RecordOutcome):
             outcomes[message_id] = item

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from model_access.applier import GroupApplier
-from model_access.arns import ModelKey, Scope, parse_model_arn
+from model_access.arns import ResourceKey, Scope, parse_resource_arn
 from model_access.aws.iam import IamGateway
 from model_access.aws.leases import RoleLeases
 from model_access.aws.models import ModelReader, ModelTruth
@@ -38,6 +38,7 @@ from model_access.errors import (
     RetryableError,
 )
 from model_access.events import ModelHint, Trigger
+from model_access.kinds import kind_named
 from model_access.outcomes import Outcome
 from model_access.owner import RoleFacts
 from model_access.policy import PolicyShape
@@ -71,10 +72,10 @@ class Reconciler:
         hints: Sequence[ModelHint],
         *,
         dry_run: bool = False,
-        receive_counts: Mapping[ModelKey, int] | None = None,
+        receive_counts: Mapping[ResourceKey, int] | None = None,
         progress: Progress | None = None,
         deadline: Deadline | None = None,
-        truths: Mapping[ModelKey, ModelTruth] | None = None,
+        truths: Mapping[ResourceKey, ModelTruth] | None = None,
         drift: Mapping[str, Mapping[int, str]] | None = None,
         extra_roles: Iterable[str] = (),
     ) -> Report:
@@ -142,30 +143,30 @@ class Work:
     """The state of one reconcile, shared by the decision phase and each group's applier."""
 
     def __init__(self, rc: Reconciler, hints: Sequence[ModelHint], dry_run: bool,
-                 receive_counts: Mapping[ModelKey, int],
+                 receive_counts: Mapping[ResourceKey, int],
                  drift: Mapping[str, Mapping[int, str]]) -> None:
         self.rc = rc
         self.settings = rc.settings
         self.dry_run = dry_run
         self.receive_counts = receive_counts
         self.drift = {role.lower(): dict(d) for role, d in drift.items()}
-        self.hints: dict[ModelKey, list[ModelHint]] = {}
+        self.hints: dict[ResourceKey, list[ModelHint]] = {}
         for hint in hints:
             self.hints.setdefault(hint.key, []).append(hint)
-        self.truths: dict[ModelKey, ModelTruth] = {}
-        self.truth_at: dict[ModelKey, float] = {}
-        self.decisions: dict[ModelKey, Decision] = {}
-        self.records: dict[ModelKey, GrantRecord] = {}
-        self.done: dict[ModelKey, ModelResult] = {}
+        self.truths: dict[ResourceKey, ModelTruth] = {}
+        self.truth_at: dict[ResourceKey, float] = {}
+        self.decisions: dict[ResourceKey, Decision] = {}
+        self.records: dict[ResourceKey, GrantRecord] = {}
+        self.done: dict[ResourceKey, ModelResult] = {}
         self.report = Report(dry_run=dry_run)
         self._roles: dict[str, RoleFacts | None] = {}
 
-    def active(self) -> list[ModelKey]:
+    def active(self) -> list[ResourceKey]:
         return [k for k in self.hints if k not in self.done]
 
     # --- the decision phase -------------------------------------------------------------
 
-    def decide_all(self, given: Mapping[ModelKey, ModelTruth]) -> None:
+    def decide_all(self, given: Mapping[ResourceKey, ModelTruth]) -> None:
         self.check_scope()
         self.read_truth(given)
         keys = self.active()
@@ -187,13 +188,13 @@ class Work:
             else:
                 self.finish(key, Outcome.FOREIGN_MODEL, str(problems[0]))
 
-    def read_truth(self, given: Mapping[ModelKey, ModelTruth]) -> None:
+    def read_truth(self, given: Mapping[ResourceKey, ModelTruth]) -> None:
         """Tag index in bulk for creations and re-drives; SageMaker itself for every event
         that says something changed (a lagging index would hide the change). Protected mode
         needs no more: a holder change of a recorded model is re-read from SageMaker under
         the lease before protection judges it (applier.py)."""
-        by_arn: dict[ModelKey, str] = {}
-        by_name: dict[ModelKey, str] = {}
+        by_arn: dict[ResourceKey, str] = {}
+        by_name: dict[ResourceKey, str] = {}
         now = self.rc.clock()
         for key in self.active():
             if key in given:
@@ -201,7 +202,7 @@ class Work:
                 continue
             hints = self.hints[key]
             arn = next((h.model_arn for h in hints if h.model_arn), None)
-            changed = any(h.trigger not in (Trigger.CREATE, Trigger.RECONCILE) for h in hints)
+            changed = any(not (h.trigger.is_create or h.trigger is Trigger.RECONCILE) for h in hints)
             if arn and not changed:
                 by_arn[key] = arn
             else:
@@ -216,7 +217,7 @@ class Work:
         for key, truth in read.items():
             self.truths[key], self.truth_at[key] = truth, now
 
-    def decide_one(self, key: ModelKey) -> None:
+    def decide_one(self, key: ResourceKey) -> None:
         truth = self.truths[key]
         try:
             self.decisions[key] = decide(
@@ -226,7 +227,7 @@ class Work:
         except ModelAccessError as exc:
             self.fail([key], exc)
 
-    def reread(self, key: ModelKey, name: str) -> None:
+    def reread(self, key: ResourceKey, name: str) -> None:
         """SageMaker's own answer for one model, and the decision it leads to."""
         self.truths[key] = self.rc.models.describe(key, name)
         self.truth_at[key] = self.rc.clock()
@@ -238,7 +239,7 @@ class Work:
             decision = self.decisions[key]
             if decision.exists or self.records[key].holders:
                 continue
-            created_event = any(h.trigger is Trigger.CREATE for h in self.hints[key])
+            created_event = any(h.trigger.is_create for h in self.hints[key])
             receives = self.receive_counts.get(key, self.settings.max_receives_for_missing)
             if created_event and receives < self.settings.max_receives_for_missing:
                 self.fail([key], ModelNotVisibleError("SageMaker does not show this model yet"))
@@ -249,7 +250,7 @@ class Work:
             self._roles[lowered] = self.rc.iam.get_role(name)
         return self._roles[lowered]
 
-    def finish_unheld(self, keys: list[ModelKey]) -> None:
+    def finish_unheld(self, keys: list[ResourceKey]) -> None:
         """Models that need no role and that nobody holds: an outcome, no lease, no IAM."""
         for key in keys:
             self.done[key] = summarize(key, self.decisions[key], self.records[key], {}, (),
@@ -268,7 +269,7 @@ class Work:
 
     # --- results ---------------------------------------------------------------------------
 
-    def fail(self, keys: Iterable[ModelKey], error: BaseException | str,
+    def fail(self, keys: Iterable[ResourceKey], error: BaseException | str,
              retry_delay: int | None = None) -> None:
         """End these models with a retry (back to the queue) or, if retrying cannot help,
         a failure."""
@@ -281,10 +282,10 @@ class Work:
                 self.done[key] = ModelResult(key, outcome, str(error), hint.model_arn,
                                              retry_delay=retry_delay)
 
-    def finish(self, key: ModelKey, outcome: Outcome, reason: str) -> None:
+    def finish(self, key: ResourceKey, outcome: Outcome, reason: str) -> None:
         self.done[key] = ModelResult(key, outcome, reason, self.hints[key][0].model_arn)
 
-    def unfinish(self, keys: Iterable[ModelKey], error: BaseException) -> None:
+    def unfinish(self, keys: Iterable[ResourceKey], error: BaseException) -> None:
         """Models whose final record could not be written go back to the queue."""
         keys = list(keys)
         for key in keys:
@@ -297,7 +298,7 @@ class Work:
     def now(self) -> str:
         return datetime.fromtimestamp(self.rc.clock(), UTC).isoformat(timespec="milliseconds")
 
-    def final_record(self, key: ModelKey) -> GrantRecord | None:
+    def final_record(self, key: ResourceKey) -> GrantRecord | None:
         result, record = self.done.get(key), self.records.get(key)
         if result is None or record is None or key not in self.decisions:
             return None
@@ -307,18 +308,19 @@ class Work:
 
 
 def foreign_model(hint: ModelHint, scope: Scope) -> str | None:
-    """Why a hint names a model outside this deployment's partition, region and account."""
-    parsed = parse_model_arn(hint.model_arn) if hint.model_arn else None
+    """Why a hint names a resource outside this deployment's partition, region and account."""
+    parsed = parse_resource_arn(hint.model_arn) if hint.model_arn else None
+    label = kind_named(hint.kind).label
     region = hint.region if hint.region != scope.region or not parsed else parsed.region
-    if region != scope.region:  # the event's region or its model ARN's
-        return f"model is in region {region}; this deployment serves {scope.region}"
+    if region != scope.region:  # the event's region or its resource ARN's
+        return f"{label} is in region {region}; this deployment serves {scope.region}"
     if parsed and parsed.partition != scope.partition:
-        return f"model ARN is in partition {parsed.partition}, not {scope.partition}"
+        return f"{label} ARN is in partition {parsed.partition}, not {scope.partition}"
     if scope.account and (
         (parsed and parsed.account != scope.account)
         or (hint.account and hint.account != scope.account)
     ):
-        return f"model belongs to another account, not {scope.account}"
+        return f"{label} belongs to another account, not {scope.account}"
     return None
 
 
@@ -338,7 +340,7 @@ def final_record(
     """The record after a finished reconcile, or None when nothing worth writing changed."""
     role = result.granted_to
     status = "granted" if role else ("refused" if result.outcome.is_refusal else "absent")
-    quiet = all(h.trigger in (Trigger.CREATE, Trigger.RECONCILE)
+    quiet = all(h.trigger.is_create or h.trigger is Trigger.RECONCILE
                 or (h.trigger is Trigger.MODEL_STATE_CHANGE and decision.exists) for h in hints)
     if record.version == 0 and quiet and (status == "absent" or result.outcome in NOT_RECORDED):
         return None  # an event that changed a tag or deleted the model always leaves a mark

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model_access.arns import ModelKey
+from model_access.arns import ResourceKey
 from model_access.outcomes import Outcome
 from model_access.plan import RolePlan
 
@@ -13,7 +13,7 @@ from model_access.plan import RolePlan
 class ModelResult:
     """The outcome for one model, with enough context for one log line."""
 
-    key: ModelKey
+    key: ResourceKey
     outcome: Outcome
     reason: str
     model_arn: str | None = None
@@ -29,7 +29,7 @@ class ModelResult:
 class Report:
     """Everything one reconcile decided and did (or, in a dry run, would do)."""
 
-    results: dict[ModelKey, ModelResult] = field(default_factory=dict)
+    results: dict[ResourceKey, ModelResult] = field(default_factory=dict)
     role_plans: dict[str, RolePlan] = field(default_factory=dict)
     repairs: list[tuple[str, str]] = field(default_factory=list)
     dry_run: bool = False

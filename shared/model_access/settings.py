@@ -22,6 +22,7 @@ class Env:
     POLICY_PATH: Final = "MODEL_ACCESS_POLICY_PATH"
     POLICY_NAME_PREFIX: Final = "MODEL_ACCESS_POLICY_NAME_PREFIX"
     ACCESS_LEVEL: Final = "MODEL_ACCESS_ACCESS_LEVEL"
+    GROUP_ACCESS_LEVEL: Final = "MODEL_ACCESS_GROUP_ACCESS_LEVEL"
     EXTRA_MODEL_ACTIONS: Final = "MODEL_ACCESS_EXTRA_MODEL_ACTIONS"
     ALLOW_TAG_EDITS: Final = "MODEL_ACCESS_ALLOW_TAG_EDITS"
     ROLE_POLICY_SHARE: Final = "MODEL_ACCESS_ROLE_POLICY_SHARE"
@@ -145,6 +146,8 @@ class Settings:
     policy_path: str = "/model-access/"
     policy_name_prefix: str = "model-access-"
     access_level: AccessLevel = AccessLevel.MANAGE
+    group_access_level: AccessLevel = AccessLevel.MANAGE
+    """The level for model package groups (Model Registry); `access_level` is for models."""
     extra_model_actions: tuple[str, ...] = ()
     allow_tag_edits: bool = False
     role_policy_share: float = 0.8
@@ -190,14 +193,8 @@ class Settings:
             raise ConfigurationError(
                 f"{Env.POLICY_NAME_PREFIX}={prefix!r}: 1-32 characters of [A-Za-z0-9+=,.@_-]"
             )
-        level_text = (get(Env.ACCESS_LEVEL) or AccessLevel.MANAGE.value).strip().lower()
-        try:
-            level = AccessLevel(level_text)
-        except ValueError:
-            choices = ", ".join(level.value for level in AccessLevel)
-            raise ConfigurationError(
-                f"{Env.ACCESS_LEVEL}={level_text!r}: choose one of {choices}"
-            ) from None
+        level = _level(Env.ACCESS_LEVEL, get(Env.ACCESS_LEVEL))
+        group_level = _level(Env.GROUP_ACCESS_LEVEL, get(Env.GROUP_ACCESS_LEVEL))
         mode_text = (get(Env.OWNER_CHANGE_MODE) or OwnerChangeMode.PROTECTED).strip().lower()
         try:
             mode = OwnerChangeMode(mode_text)
@@ -222,6 +219,7 @@ class Settings:
             policy_path=path,
             policy_name_prefix=prefix,
             access_level=level,
+            group_access_level=group_level,
             extra_model_actions=_csv(get(Env.EXTRA_MODEL_ACTIONS)),
             allow_tag_edits=_bool(Env.ALLOW_TAG_EDITS, get(Env.ALLOW_TAG_EDITS), False),
             role_policy_share=_number(
@@ -256,3 +254,12 @@ class Settings:
             metrics_namespace=get(Env.METRICS_NAMESPACE) or DEFAULT_NAMESPACE,
             service_name=get(Env.SERVICE_NAME) or DEFAULT_SERVICE,
         )
+
+
+def _level(name: str, text: str | None) -> AccessLevel:
+    level_text = (text or AccessLevel.MANAGE.value).strip().lower()
+    try:
+        return AccessLevel(level_text)
+    except ValueError:
+        choices = ", ".join(level.value for level in AccessLevel)
+        raise ConfigurationError(f"{name}={level_text!r}: choose one of {choices}") from None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from model_access.arns import ModelKey, parse_model_arn
+from model_access.arns import ResourceKey
+from model_access.kinds import parse_grantable_arn
 from model_access.aws.records import GrantRecord
 from model_access.decide import Decision
 from model_access.events import ModelHint
@@ -16,7 +17,7 @@ from model_access.settings import Settings
 
 
 def summarize(  # noqa: PLR0917 - one model's full context, all needed
-    key: ModelKey,
+    key: ResourceKey,
     decision: Decision,
     record: GrantRecord,
     plans: Mapping[str, RolePlan],
@@ -76,12 +77,12 @@ def summarize(  # noqa: PLR0917 - one model's full context, all needed
                   f"already granted to {granted_to}" if granted_to else "nothing to do")
 
 
-def revoked_by_key(plans: Iterable[RolePlan]) -> dict[ModelKey, tuple[str, ...]]:
+def revoked_by_key(plans: Iterable[RolePlan]) -> dict[ResourceKey, tuple[str, ...]]:
     """For each model, the roles whose plans remove one of its ARNs (one pass per plan)."""
-    out: dict[ModelKey, set[str]] = {}
+    out: dict[ResourceKey, set[str]] = {}
     for plan in plans:
         for arn in plan.removed:
-            parsed = parse_model_arn(arn)
+            parsed = parse_grantable_arn(arn)
             if parsed is not None:
                 out.setdefault(parsed.key, set()).add(plan.role)
     return {key: tuple(sorted(roles)) for key, roles in out.items()}

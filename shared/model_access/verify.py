@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from model_access.arns import ModelKey, parse_model_arn
+from model_access.arns import ResourceKey
+from model_access.kinds import parse_grantable_arn
 from model_access.aws.records import GrantRecord
 from model_access.backfill import collect
 from model_access.grants import RoleGrants
@@ -95,13 +96,13 @@ def _iam_vs_store(rt: Runtime, roles: dict[str, RoleGrants]) -> list[Discrepancy
 def _records_vs_store(rt: Runtime, roles: dict[str, RoleGrants]) -> list[Discrepancy]:
     """Model records against role records: who the record says holds what."""
     found: list[Discrepancy] = []
-    holder_of: dict[ModelKey, set[str]] = defaultdict(set)
+    holder_of: dict[ResourceKey, set[str]] = defaultdict(set)
     for grants in roles.values():
         for arn in grants.arns:
-            parsed = parse_model_arn(arn)
+            parsed = parse_grantable_arn(arn)
             if parsed:
                 holder_of[parsed.key].add(grants.key)
-    records: dict[ModelKey, GrantRecord] = {r.key: r for r in rt.records.scan()}
+    records: dict[ResourceKey, GrantRecord] = {r.key: r for r in rt.records.scan()}
     for key in sorted(set(records) | set(holder_of), key=str):
         record = records.get(key)
         recorded = {record.role.lower()} if record and record.role else set()

@@ -15,12 +15,15 @@ from moto.core.base_backend import BackendDict
 from model_access.aws.clients import Clients
 from model_access.settings import Settings
 from model_access_cli.local_stack import local_up
+from model_access_cli.moto_extensions import register as register_moto_extensions
 from tests.functional.world import World
 
 
 @pytest.fixture(scope="session")
 def aws() -> Iterator[Clients]:
-    """One moto mock for the whole session and one set of clients on it."""
+    """One moto mock for the whole session and one set of clients on it (with the registry
+    deletes moto lacks, as the local stack's server has them)."""
+    register_moto_extensions()
     with mock_aws():
         yield Clients(region="us-east-1")
 

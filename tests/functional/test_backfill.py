@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from model_access import backfill
-from model_access.arns import ModelKey
+from model_access.arns import ResourceKey
 from model_access.aws.models import ModelReader
 from model_access.backfill import Backfill
 from model_access.provisioner import handle
@@ -171,7 +171,7 @@ def test_deleted_between_describe_and_list_tags_counts_as_gone(world: World) -> 
             {"ModelName": "racer"})
         stub.add_client_error("list_tags", "ValidationException",
                               f"Could not find model \"{arn}\".", 400)
-        truth = reader.describe(ModelKey.of("us-east-1", "racer"), "racer")
+        truth = reader.describe(ResourceKey.of("us-east-1", "racer"), "racer")
     assert truth.exists is False
 
 

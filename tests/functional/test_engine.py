@@ -15,7 +15,7 @@ import json
 import time
 from typing import Any
 
-from model_access.arns import ModelKey
+from model_access.arns import ResourceKey
 from model_access.aws.clients import Clients
 from model_access.aws.leases import RoleLeases
 from model_access.aws.models import ModelTruth
@@ -82,7 +82,7 @@ def test_truth_read_before_the_lease_is_re_read_under_it(world: World) -> None:
     arn = world.model("m1", "alice")
     rt = world.runtime()
     world.send(rt, [world.create_event("m1")])
-    key = ModelKey.of(REGION, "m1")
+    key = ResourceKey.of(REGION, "m1")
     world.clients.counter.reset()
     stale = ModelTruth(key, True, arn, "m1", (("owner-role", "bob"),), from_index=True)
     hint = ModelHint(Trigger.RECONCILE, "sweep-x", "m1", REGION, model_arn=arn)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from model_access.arns import ModelKey
+from model_access.arns import ResourceKey
 from model_access.aws.clients import Clients
 from model_access.aws.records import GrantRecord
 from model_access.provisioner import handle
@@ -63,6 +63,40 @@ class World:
         self.arns[name] = arn
         return arn
 
+    def group(self, name: str, owner: str | None = None,
+              extra_tags: Mapping[str, str] | None = None) -> str:
+        """A model package group (Model Registry), owner-tagged like a model."""
+        tags = dict(extra_tags or {})
+        if owner is not None:
+            tags["owner-role"] = owner
+        kwargs: dict[str, Any] = {}
+        if tags:
+            kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        arn = self.clients.sagemaker.create_model_package_group(
+            ModelPackageGroupName=name, **kwargs)["ModelPackageGroupArn"]
+        self.arns["group:" + name] = arn
+        return arn
+
+    def version(self, group: str) -> str:
+        """Register a new version in a group (no tags: versions use their group's)."""
+        return self.clients.sagemaker.create_model_package(
+            ModelPackageGroupName=group, ModelPackageDescription="trained",
+            InferenceSpecification={"Containers": [{"Image": "img"}],
+                                    "SupportedContentTypes": ["text/csv"],
+                                    "SupportedResponseMIMETypes": ["text/csv"]},
+        )["ModelPackageArn"]
+
+    def delete_group(self, name: str) -> None:
+        """DeleteModelPackageGroup (moto lacks it: moto_extensions registers it)."""
+        self.clients.sagemaker.delete_model_package_group(ModelPackageGroupName=name)
+
+    def set_group_owner(self, name: str, owner: str | None) -> None:
+        arn = self.arns["group:" + name]
+        self.clients.sagemaker.delete_tags(ResourceArn=arn, TagKeys=["owner-role"])
+        if owner is not None:
+            self.clients.sagemaker.add_tags(ResourceArn=arn,
+                                            Tags=[{"Key": "owner-role", "Value": owner}])
+
     def delete_model(self, name: str) -> None:
         self.clients.sagemaker.delete_model(ModelName=name)
 
@@ -99,6 +133,19 @@ class World:
     def create_event(self, name: str, owner: str | None = None, **kw: Any) -> dict[str, Any]:
         tags = {"owner-role": owner} if owner else None
         return cloudtrail.envelope(cloudtrail.create_model(name, self.arns[name], tags, **kw))
+
+    def create_group_event(self, name: str, owner: str | None = None,
+                           **kw: Any) -> dict[str, Any]:
+        tags = {"owner-role": owner} if owner else None
+        return cloudtrail.envelope(cloudtrail.create_model_package_group(
+            name, self.arns["group:" + name], tags, **kw))
+
+    def delete_group_event(self, name_or_arn: str, **kw: Any) -> dict[str, Any]:
+        return cloudtrail.envelope(cloudtrail.delete_model_package_group(name_or_arn, **kw))
+
+    def group_tags_event(self, name: str, owner: str, **kw: Any) -> dict[str, Any]:
+        return cloudtrail.envelope(cloudtrail.add_tags(self.arns["group:" + name],
+                                                       {"owner-role": owner}, **kw))
 
     def delete_event(self, name: str, **kw: Any) -> dict[str, Any]:
         return cloudtrail.envelope(cloudtrail.delete_model(name, **kw))
@@ -141,8 +188,8 @@ class World:
     def granted(self, runtime: Runtime, role: str) -> frozenset[str]:
         return self.state(runtime, role).model_arns
 
-    def record(self, runtime: Runtime, name: str) -> GrantRecord:
-        key = ModelKey.of(REGION, name)
+    def record(self, runtime: Runtime, name: str, kind: str = "model") -> GrantRecord:
+        key = ResourceKey.of(REGION, name, kind)
         return runtime.records.get_many([key])[key]
 
     def iam_writes(self) -> int:

@@ -21,7 +21,8 @@ def test_cloudtrail_shape_lower_camel_cases_members_but_not_map_keys() -> None:
 
 def test_trail_watches_exactly_the_rule_event_names() -> None:
     """The stand-in records the calls the stack's CloudTrail rule routes, and no other."""
-    assert watched_event_names() == {"CreateModel", "DeleteModel", "AddTags", "DeleteTags"}
+    assert watched_event_names() == {"CreateModel", "DeleteModel", "AddTags", "DeleteTags",
+                                     "CreateModelPackageGroup", "DeleteModelPackageGroup"}
 
 
 def test_record_line_shows_outcome_model_roles_trigger_and_reason() -> None:

@@ -22,6 +22,8 @@ SCOPE = Scope("aws", "us-east-1", "123456789012")
 NAMES = st.from_regex(r"[a-zA-Z0-9](-?[a-zA-Z0-9]){0,62}", fullmatch=True).filter(
     lambda n: len(n) <= 63)
 ARNS = NAMES.map(lambda n: f"arn:aws:sagemaker:us-east-1:123456789012:model/{n}")
+GROUP_ARNS = NAMES.map(
+    lambda n: f"arn:aws:sagemaker:us-east-1:123456789012:model-package-group/{n}")
 LEVELS = st.sampled_from(list(AccessLevel))
 
 
@@ -30,11 +32,18 @@ def models(max_size: int, min_size: int = 0) -> st.SearchStrategy[set[str]]:
     return st.lists(ARNS, min_size=min_size, max_size=max_size, unique_by=str.lower).map(set)
 
 
+def resources(max_size: int, min_size: int = 0) -> st.SearchStrategy[set[str]]:
+    """Distinct models and model package groups, mixed (a model and a group may share a name)."""
+    return st.lists(st.one_of(ARNS, GROUP_ARNS), min_size=min_size, max_size=max_size,
+                    unique_by=str.lower).map(set)
+
+
 def shape(level: AccessLevel = AccessLevel.MANAGE) -> PolicyShape:
-    return PolicyShape(profile_from_settings(Settings(access_level=level)), SCOPE)
+    return PolicyShape(profile_from_settings(Settings(access_level=level,
+                                                      group_access_level=level)), SCOPE)
 
 
-@given(models(40, min_size=1), LEVELS)
+@given(resources(40, min_size=1), LEVELS)
 def test_shape_size_equals_rendered_length(arns: set[str], level: AccessLevel) -> None:
     """The arithmetic size is exactly the compact JSON length IAM counts."""
     s = shape(level)
@@ -59,8 +68,8 @@ def test_render_has_no_wildcards_and_roundtrips_arns(arns: set[str]) -> None:
 
 @hsettings(max_examples=150, deadline=None)
 @given(
-    current=st.lists(models(30), max_size=4),
-    add=models(300),
+    current=st.lists(resources(30), max_size=4),
+    add=resources(300),
     remove_some=st.booleans(),
     max_slots=st.integers(min_value=0, max_value=8),
     level=LEVELS,
@@ -76,7 +85,7 @@ def test_pack_fits_covers_once_and_respects_share(
     already = set().union(*slots.values()) if slots else set()
     remove = set(sorted(already)[::2]) if remove_some else set()
     result = pack(slots, add, remove, base_size=s.base_size, arn_cost=s.arn_cost,
-                  budget=budget, max_slots=max_slots)
+                  section_of=s.section_of, budget=budget, max_slots=max_slots)
     placed = [arn for arns in result.slots.values() for arn in arns]
     assert len(placed) == len(set(placed)), "an ARN is in two policies"
     wanted = (already - remove) | add
@@ -96,7 +105,8 @@ def test_pack_keeps_existing_arns_in_place() -> None:
     result = pack({1: frozenset(first), 2: frozenset({"arn:aws:sagemaker:us-east-1:"
                                                       "123456789012:model/z"})},
                   {"arn:aws:sagemaker:us-east-1:123456789012:model/new"}, set(),
-                  base_size=s.base_size, arn_cost=s.arn_cost, budget=6048, max_slots=8)
+                  base_size=s.base_size, arn_cost=s.arn_cost, section_of=s.section_of,
+                  budget=6048, max_slots=8)
     assert result.slots[1] >= first and result.slots[2] == {
         "arn:aws:sagemaker:us-east-1:123456789012:model/z"}
 
@@ -105,8 +115,8 @@ def test_pack_twenty_five_models_need_one_policy() -> None:
     """25 models of one owner (40-character names) fit in one policy."""
     s = shape()
     arns = {f"arn:aws:sagemaker:us-east-1:123456789012:model/{'m' * 36}{i:04d}" for i in range(25)}
-    result = pack({}, arns, set(), base_size=s.base_size, arn_cost=s.arn_cost, budget=6048,
-                  max_slots=8)
+    result = pack({}, arns, set(), base_size=s.base_size, arn_cost=s.arn_cost,
+                  section_of=s.section_of, budget=6048, max_slots=8)
     assert len(result.slots) == 1 and not result.unplaced
 
 
@@ -116,7 +126,7 @@ def test_pack_sheds_from_an_oversized_policy() -> None:
     arns = frozenset(f"arn:aws:sagemaker:us-east-1:123456789012:model/{'x' * 50}{i:03d}"
                      for i in range(80))
     result = pack({1: arns}, set(), set(), base_size=s.base_size, arn_cost=s.arn_cost,
-                  budget=6048, max_slots=8)
+                  section_of=s.section_of, budget=6048, max_slots=8)
     assert set().union(*result.slots.values()) == arns
     assert all(s.size(a) <= 6048 for a in result.slots.values())
     assert len(result.slots) == 2
@@ -160,5 +170,37 @@ def test_profile_deploy_adds_conditioned_actions_only() -> None:
     """The deploy level adds CreateEndpointConfig/CreateTransformJob on their own types."""
     profile = profile_from_settings(Settings(access_level=AccessLevel.DEPLOY))
     assert isinstance(profile, AccessProfile)
-    assert ("sagemaker:CreateEndpointConfig", "endpoint-config") in profile.conditioned_actions
-    assert "sagemaker:CreateEndpointConfig" not in profile.model_actions
+    by_sid = {t.sid: t for t in profile.targets("model")}
+    use = by_sid["OwnerModelUseEndpointConfig"]
+    assert (use.actions, use.resource_type, use.condition_key) == (
+        ("sagemaker:CreateEndpointConfig",), "endpoint-config", "sagemaker:ModelArn")
+    assert "sagemaker:CreateEndpointConfig" not in by_sid["OwnerModelAccess"].actions
+
+
+GROUP = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/Fraud-Detector"
+
+
+def test_group_grant_names_the_group_and_its_versions_with_the_slash() -> None:
+    """A group is granted on its ARN and `model-package/<G>/*` in both letter cases, never
+    `model-package/<G>*` (that would match the versions of a group named `<G>-v2`)."""
+    document = shape().render({GROUP})
+    by_sid = {st["Sid"]: st for st in document["Statement"]}
+    assert by_sid["OwnerModelPackageGroupAccess"]["Resource"] == sorted([
+        GROUP, GROUP.replace("Fraud-Detector", "fraud-detector")])
+    versions = by_sid["OwnerModelPackageAccess"]["Resource"]
+    prefix = "arn:aws:sagemaker:us-east-1:123456789012:model-package/"
+    assert versions == sorted([prefix + "Fraud-Detector/*", prefix + "fraud-detector/*"])
+    assert "OwnerModelAccess" not in by_sid  # no model statement without a model
+    assert model_arns_in(document) == {GROUP}
+
+
+def test_a_model_and_a_group_of_one_name_are_two_grants() -> None:
+    """A model and a group named alike land in different statements and both round-trip."""
+    model = "arn:aws:sagemaker:us-east-1:123456789012:model/Fraud-Detector"
+    s = shape()
+    document = s.render({model, GROUP})
+    by_sid = {st["Sid"]: st for st in document["Statement"]}
+    assert model in by_sid["OwnerModelAccess"]["Resource"]
+    assert model not in by_sid["OwnerModelPackageGroupAccess"]["Resource"]
+    assert model_arns_in(document) == {model, GROUP}
+    assert s.size({model, GROUP}) == len(to_json(document))

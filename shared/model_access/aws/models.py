@@ -1,9 +1,10 @@
-"""SageMaker adapter: the truth about models (exists? which ARN? which tags?).
+"""SageMaker adapter: the truth about our resources (exists? which ARN? which tags?), for
+every kind (models, model package groups): the kind says which Describe call reads it.
 
 Tags come in bulk from the Resource Groups Tagging API (100 ARNs a call). That index is
 eventually consistent and leaves out untagged resources, so every model missing from it,
-and every model whose tags just changed, is confirmed with SageMaker's own DescribeModel
-and ListTags before we act on it.
+and every model whose tags just changed, is confirmed with SageMaker's own Describe call
+(DescribeModel, DescribeModelPackageGroup) and ListTags before we act on it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from model_access.arns import ModelKey, parse_model_arn
+from model_access.arns import ResourceKey
 from model_access.aws.translate import error_code, translated
+from model_access.kinds import KINDS, kind_named, parse_grantable_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_resourcegroupstaggingapi.client import ResourceGroupsTaggingAPIClient
@@ -34,7 +36,7 @@ class ModelGoneError(Exception):
 class ModelTruth:
     """What SageMaker says about one model right now."""
 
-    key: ModelKey
+    key: ResourceKey
     exists: bool
     arn: str | None = None
     name: str | None = None
@@ -53,15 +55,15 @@ class ModelReader:
 
     def read(
         self,
-        by_arn: dict[ModelKey, str],
-        by_name: dict[ModelKey, str],
-    ) -> dict[ModelKey, ModelTruth]:
+        by_arn: dict[ResourceKey, str],
+        by_name: dict[ResourceKey, str],
+    ) -> dict[ResourceKey, ModelTruth]:
         """Truth for every key: `by_arn` may use the tag index, `by_name` always asks SageMaker."""
         found = self._tags_from_index(by_arn.values())
-        truths: dict[ModelKey, ModelTruth] = {}
+        truths: dict[ResourceKey, ModelTruth] = {}
         confirm = dict(by_name)
         for key, arn in by_arn.items():
-            parsed = parse_model_arn(arn)
+            parsed = parse_grantable_arn(arn)
             if parsed is None:
                 continue
             tags = found.get(arn)
@@ -74,26 +76,30 @@ class ModelReader:
                 truths[key] = self.describe(key, name)
         return truths
 
-    def describe(self, key: ModelKey, name: str) -> ModelTruth:
-        """DescribeModel then ListTags: SageMaker's own, strongly consistent answer."""
-        with translated(f"DescribeModel {name}"):
+    def describe(self, key: ResourceKey, name: str) -> ModelTruth:
+        """The kind's Describe call then ListTags: SageMaker's own, strongly consistent answer."""
+        kind = kind_named(key.kind)
+        with translated(f"{kind.describe_operation} {name}"):
             try:
-                model = self._sm.describe_model(ModelName=name)
+                found = getattr(self._sm, kind.describe_operation)(
+                    **{kind.name_parameter: name})
             except ClientError as exc:
                 if _is_not_found(exc):
                     return ModelTruth(key, False)
                 raise
-        arn = model["ModelArn"]
-        created = model.get("CreationTime")
+        if kind.status_member and found.get(kind.status_member) in kind.gone_statuses:
+            return ModelTruth(key, False)  # being deleted: nobody should gain access now
+        arn = found[kind.arn_member]
+        created = found.get(kind.created_member)
         try:
             tags = tuple(self.list_tags(arn))
         except ModelGoneError:
-            return ModelTruth(key, False)  # deleted between DescribeModel and ListTags
+            return ModelTruth(key, False)  # deleted between Describe and ListTags
         return ModelTruth(
             key,
             True,
             arn,
-            model.get("ModelName", name),
+            found.get(kind.name_member, name),
             tags,
             created.isoformat() if isinstance(created, datetime) else None,
         )
@@ -111,7 +117,8 @@ class ModelReader:
                 raise
 
     def tagged_models(self, tag_key: str) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
-        """(ARN, tags) of every model carrying `tag_key`, from the tag index, page by page.
+        """(ARN, tags) of every resource of our kinds carrying `tag_key`, from the tag index,
+        page by page (one listing for all kinds: ResourceTypeFilters takes several).
 
         This is how a sweep finds the models that matter without a call per model: in a
         real account most models carry no owner tag and need nothing.
@@ -121,7 +128,7 @@ class ModelReader:
             with translated("GetResources (owner tag)"):
                 kwargs: dict[str, Any] = {
                     "TagFilters": [{"Key": tag_key}],
-                    "ResourceTypeFilters": ["sagemaker:model"],
+                    "ResourceTypeFilters": [kind.tag_index_type for kind in KINDS],
                     "ResourcesPerPage": TAGGING_BATCH,
                 }
                 if token:

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from model_access.arns import ModelKey
+from model_access.arns import ResourceKey
 from model_access.aws.translate import translated
 from model_access.errors import AwsTransientError
+from model_access.kinds import KINDS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -28,15 +29,23 @@ _SER = TypeSerializer()
 _DESER = TypeDeserializer()
 
 
-def record_pk(key: ModelKey) -> str:
-    return f"model#{key.region}#{key.name_lower}"
+def record_pk(key: ResourceKey) -> str:
+    """`<kind>#<region>#<lower-cased name>`: `model#...` for models, as before kinds existed."""
+    return f"{key.kind}#{key.region}#{key.name_lower}"
+
+
+def _resource_filter() -> tuple[str, dict[str, Any]]:
+    """A scan filter for resource records of every kind (leases, roles, sweeps skipped)."""
+    clauses = [f"begins_with(pk, :k{i})" for i in range(len(KINDS))]
+    values = {f":k{i}": {"S": kind.record_prefix()} for i, kind in enumerate(KINDS)}
+    return "(" + " OR ".join(clauses) + ")", values
 
 
 @dataclass(frozen=True)
 class GrantRecord:
     """What the tool last decided for one model, and which roles may hold its grant."""
 
-    key: ModelKey
+    key: ResourceKey
     version: int = 0
     model_arn: str | None = None
     role: str | None = None
@@ -62,6 +71,7 @@ class GrantRecord:
             "pk": record_pk(self.key),
             "region": self.key.region,
             "name_lower": self.key.name_lower,
+            "kind": self.key.kind,
             "version": self.version,
             "status": self.status,
         }
@@ -81,7 +91,8 @@ class GrantRecord:
     @classmethod
     def from_item(cls, raw: Mapping[str, Any]) -> GrantRecord:
         item = {k: _DESER.deserialize(v) for k, v in raw.items()}
-        key = ModelKey(str(item["region"]), str(item["name_lower"]))
+        key = ResourceKey(str(item["region"]), str(item["name_lower"]),
+                          str(item.get("kind") or "model"))
         text = {k: (str(item[k]) if item.get(k) is not None else None) for k in (
             "model_arn", "role", "policy", "outcome", "reason", "model_created", "granted_at",
             "updated_at", "event_id", "trigger")}
@@ -107,12 +118,12 @@ class GrantRecords:
         self._table = table
         self._now = now
 
-    def get_many(self, keys: Iterable[ModelKey], *, consistent: bool = True) -> dict[
-        ModelKey, GrantRecord
+    def get_many(self, keys: Iterable[ResourceKey], *, consistent: bool = True) -> dict[
+        ResourceKey, GrantRecord
     ]:
         """Current records (a blank one, version 0, for a model never seen)."""
         wanted = {record_pk(k): k for k in keys}
-        found: dict[ModelKey, GrantRecord] = {k: GrantRecord(k) for k in wanted.values()}
+        found: dict[ResourceKey, GrantRecord] = {k: GrantRecord(k) for k in wanted.values()}
         for raw in batch_get(self._db, self._table, sorted(wanted), consistent):
             record = GrantRecord.from_item(raw)
             found[record.key] = record
@@ -134,26 +145,28 @@ class GrantRecords:
         return out
 
     def scan_held(self) -> Iterator[GrantRecord]:
-        """Every model record naming a role that may hold its grant (the sweep's to-do)."""
+        """Every resource record naming a role that may hold its grant (the sweep's to-do)."""
+        kinds, values = _resource_filter()
         with translated("Scan held"):
             pages = self._db.get_paginator("scan").paginate(
                 TableName=self._table,
-                FilterExpression="begins_with(pk, :p) AND "
+                FilterExpression=f"{kinds} AND "
                                  "(attribute_exists(#r) OR attribute_exists(pending))",
                 ExpressionAttributeNames={"#r": "role"},
-                ExpressionAttributeValues={":p": {"S": "model#"}},
+                ExpressionAttributeValues=values,
             )
             for page in pages:
                 for item in page.get("Items", []):
                     yield GrantRecord.from_item(item)
 
     def scan(self) -> Iterator[GrantRecord]:
-        """Every model record (leases skipped), page by page."""
+        """Every resource record (leases, roles, sweeps skipped), page by page."""
+        kinds, values = _resource_filter()
         with translated("Scan"):
             pages = self._db.get_paginator("scan").paginate(
                 TableName=self._table,
-                FilterExpression="begins_with(pk, :p)",
-                ExpressionAttributeValues={":p": {"S": "model#"}},
+                FilterExpression=kinds,
+                ExpressionAttributeValues=values,
             )
             for page in pages:
                 for item in page.get("Items", []):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from model_access.arns import ModelKey
+from model_access.arns import ResourceKey
 from model_access.aws.records import GrantRecord, batch_get, record_pk
 from model_access.aws.translate import error_code, translated
 from model_access.errors import AwsTransientError, ConcurrentUpdateError, LeaseLostError
@@ -89,8 +89,8 @@ class GrantStore:
         self._table = table
 
     def read(
-        self, keys: Iterable[ModelKey], roles: Iterable[str], *, consistent: bool = True
-    ) -> tuple[dict[ModelKey, GrantRecord], dict[str, RoleGrants]]:
+        self, keys: Iterable[ResourceKey], roles: Iterable[str], *, consistent: bool = True
+    ) -> tuple[dict[ResourceKey, GrantRecord], dict[str, RoleGrants]]:
         """Model records (blank when absent) and role records (empty when absent), batched."""
         key_of = {record_pk(k): k for k in keys}
         role_of = {role_pk(r): r for r in roles}
@@ -128,14 +128,14 @@ class GrantStore:
         records: Sequence[GrantRecord],
         roles: Sequence[RoleGrants],
         fence: Sequence[dict[str, Any]] = (),
-    ) -> set[ModelKey]:
+    ) -> set[ResourceKey]:
         """Write records and role records, each only if its stored version is one less.
 
         `fence` (lease condition checks) rides in every transaction: if a lease was lost the
         commit fails with LeaseLostError and nothing is written. Returns the model keys whose
         version condition failed; a role record conflict raises ConcurrentUpdateError.
         """
-        items: list[tuple[str, dict[str, Any], ModelKey | str]] = []
+        items: list[tuple[str, dict[str, Any], ResourceKey | str]] = []
         items += [("Put", _conditional_put(self._table, r.to_item(), r.version), r.key)
                   for r in records]
         for role in roles:
@@ -145,15 +145,15 @@ class GrantStore:
                 items.append(("Put", _conditional_put(self._table, role_to_item(role),
                                                       role.version), role.key))
         room = TRANSACTION_ITEMS - len(fence)
-        conflicts: set[ModelKey] = set()
+        conflicts: set[ResourceKey] = set()
         for start in range(0, len(items), room):
             conflicts |= self._transact(items[start : start + room], fence)
         return conflicts
 
     def _transact(
-        self, chunk: list[tuple[str, dict[str, Any], ModelKey | str]],
+        self, chunk: list[tuple[str, dict[str, Any], ResourceKey | str]],
         fence: Sequence[dict[str, Any]],
-    ) -> set[ModelKey]:
+    ) -> set[ResourceKey]:
         actions: list[Any] = [{kind: body} for kind, body, _ in chunk]
         actions += [{"ConditionCheck": check} for check in fence]
         with translated("TransactWriteItems"):
@@ -173,7 +173,7 @@ class GrantStore:
         if any(isinstance(chunk[i][2], str) for i in failed):
             raise ConcurrentUpdateError("a role record changed under its lease")
         # Retry the rest without the conflicting records: a transaction is all or nothing.
-        conflicts = {key for i in failed if isinstance(key := chunk[i][2], ModelKey)}
+        conflicts = {key for i in failed if isinstance(key := chunk[i][2], ResourceKey)}
         rest = [item for i, item in enumerate(chunk) if i not in failed]
         return conflicts | (self._transact(rest, fence) if rest else set())
 

@@ -1,0 +1,93 @@
+"""What the local stack adds to moto so the Model Registry can be played end to end.
+
+moto 5.2 implements create, describe, list and update for model package groups and their
+versions, but answers `DeleteModelPackageGroup` and `DeleteModelPackage` with
+NotImplemented. The product must see a group go (its grant is revoked), so `register()`
+adds both operations to moto's SageMaker backend and its JSON responder, in process: the
+moto server `make demo`, `make local` and the e2e tests start, and in-process `mock_aws`
+in functional tests, answer them like SageMaker does:
+
+- `DeleteModelPackage` (name or ARN of a version): removes it; ValidationException when
+  there is no such version.
+- `DeleteModelPackageGroup` (name or ARN): removes the group; ValidationException when it
+  does not exist; ConflictException while it still holds versions. (That last rule is our
+  reading of the API: a registry group is emptied before it is deleted. The product does not
+  depend on it: a delete that fails reaches the trail with its errorCode and is ignored.)
+
+Nothing else of moto is changed. The product never relies on moto's other registry quirks
+(duplicate tag keys are overwritten by `sagemaker_guards.overwrite_tags`; a second
+`CreateModelPackageGroup` of the same name is refused by `refuse_existing_group`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_REGISTERED = False
+
+
+def _name(text: str) -> str:
+    """A name from a name-or-ARN request member (`...:model-package-group/<name>`)."""
+    return text.split("/", 1)[1] if text.startswith("arn:") and "/" in text else text
+
+
+def delete_model_package_group(backend: Any, name_or_arn: str) -> None:
+    """Remove a group, as SageMaker would (see the module docstring)."""
+    from moto.sagemaker.exceptions import ConflictException, ValidationError
+
+    name = _name(name_or_arn)
+    group = backend.model_package_groups.get(name)
+    if group is None:
+        raise ValidationError(f"ModelPackageGroup {name_or_arn} does not exist.")
+    versions = [p for p in backend.model_packages.values()
+                if (p.model_package_group_name or "").lower() == name.lower()]
+    if versions:
+        raise ConflictException(f"Model package group {name} still has {len(versions)} "
+                                "model package(s); delete them first.")
+    del backend.model_package_groups[name]
+
+
+def delete_model_package(backend: Any, name_or_arn: str) -> None:
+    """Remove one model package (a version of a group, or an unversioned package)."""
+    from moto.sagemaker.exceptions import ValidationError
+
+    arn = backend.model_package_name_mapping.get(name_or_arn, name_or_arn)
+    if arn not in backend.model_packages:
+        arn = next((a for a in backend.model_packages if a.lower() == arn.lower()), arn)
+    if arn not in backend.model_packages:
+        raise ValidationError(f"Model package {name_or_arn} not found")
+    del backend.model_packages[arn]
+    for name, mapped in list(backend.model_package_name_mapping.items()):
+        if mapped == arn:
+            del backend.model_package_name_mapping[name]
+
+
+def register() -> None:
+    """Add the two deletes to moto's SageMaker (idempotent; call before serving requests)."""
+    global _REGISTERED
+    if _REGISTERED:
+        return
+    from moto.core.responses import EmptyResult
+    from moto.sagemaker.models import SageMakerModelBackend
+    from moto.sagemaker.responses import SageMakerResponse
+
+    def backend_group(self: Any, model_package_group_name: str) -> None:
+        delete_model_package_group(self, model_package_group_name)
+
+    def backend_package(self: Any, model_package_name: str) -> None:
+        delete_model_package(self, model_package_name)
+
+    def respond_group(self: Any) -> Any:
+        self.sagemaker_backend.delete_model_package_group(
+            self._get_param("ModelPackageGroupName"))
+        return EmptyResult()
+
+    def respond_package(self: Any) -> Any:
+        self.sagemaker_backend.delete_model_package(self._get_param("ModelPackageName"))
+        return EmptyResult()
+
+    SageMakerModelBackend.delete_model_package_group = backend_group  # type: ignore[attr-defined]
+    SageMakerModelBackend.delete_model_package = backend_package  # type: ignore[attr-defined]
+    SageMakerResponse.delete_model_package_group = respond_group  # type: ignore[attr-defined]
+    SageMakerResponse.delete_model_package = respond_package  # type: ignore[attr-defined]
+    _REGISTERED = True
