@@ -32,6 +32,7 @@ NO_RESOURCE_TYPE_ACTIONS: Final = (
     "xray:PutTelemetryRecords",
 )
 MODEL_READ_ACTIONS: Final = ("sagemaker:DescribeModel", "sagemaker:ListTags")
+GROUP_READ_ACTIONS: Final = ("sagemaker:DescribeModelPackageGroup", "sagemaker:ListTags")
 ROLE_READ_ACTIONS: Final = ("iam:GetRole", "iam:ListAttachedRolePolicies")
 TOOL_POLICY_READ_ACTIONS: Final = (
     "iam:GetPolicy",
@@ -165,9 +166,11 @@ def function_policy(settings: Settings, resources: FunctionResources) -> dict[st
     sagemaker_models = (
         f"arn:{settings.partition}:sagemaker:{settings.region}:{settings.account_id}:model/*"
     )
+    sagemaker_groups = sagemaker_models.replace(":model/*", ":model-package-group/*")
     tool_policies = tool_policy_arn_pattern(settings)
     statements: list[dict[str, Any]] = [
         _allow("ReadModels", MODEL_READ_ACTIONS, sagemaker_models),
+        _allow("ReadModelPackageGroups", GROUP_READ_ACTIONS, sagemaker_groups),
         _allow("ActionsWithoutResourceType", NO_RESOURCE_TYPE_ACTIONS, "*"),
         _allow("ReadRoles", ROLE_READ_ACTIONS, _iam_arn(settings, "role/*")),
         _allow("ReadToolPolicies", TOOL_POLICY_READ_ACTIONS, tool_policies),

@@ -69,6 +69,7 @@ class StackConfig:
     policy_path: str = "/model-access/"
     policy_name_prefix: str = "model-access-"
     access_level: str = "manage"
+    group_access_level: str = "manage"
     extra_model_actions: tuple[str, ...] = ()
     allow_tag_edits: bool = False
     role_policy_share_percent: int = 80
@@ -135,6 +136,7 @@ class StackConfig:
             Env.POLICY_PATH: self.policy_path,
             Env.POLICY_NAME_PREFIX: self.policy_name_prefix,
             Env.ACCESS_LEVEL: self.access_level,
+            Env.GROUP_ACCESS_LEVEL: self.group_access_level,
             Env.EXTRA_MODEL_ACTIONS: ",".join(self.extra_model_actions),
             Env.ALLOW_TAG_EDITS: str(self.allow_tag_edits).lower(),
             Env.ROLE_POLICY_SHARE: str(self.role_policy_share_percent / 100),

@@ -475,6 +475,73 @@ def not_opted_in(s: Scene) -> Case:
     return Case([s.owned("dave")])
 
 
+# --- registry (model package groups) ----------------------------------------------------
+
+def _group_granted(s: Scene, owner_role: str = "alice", name: str = "g1") -> str:
+    """A group tagged `owner_role`, already granted through the handler."""
+    arn = s.world.group(name, owner_role)
+    s.deliver([s.world.create_group_event(name)])
+    return arn
+
+
+def group_arn_of_another_account(s: Scene) -> Case:
+    arn = _group_granted(s)
+    foreign = arn.replace(f":{ACCOUNT}:", f":{OTHER_ACCOUNT}:")
+    return Case([s.world.delete_group_event(foreign)], model="group:g1", owner="alice")
+
+
+def group_arn_of_another_region(s: Scene) -> Case:
+    arn = _group_granted(s)
+    return Case([s.world.delete_group_event(arn.replace(f":{REGION}:", ":eu-west-1:"))],
+                model="group:g1", owner="alice")
+
+
+def _version_tags(s: Scene, tags: Mapping[str, str]) -> Case:
+    _group_granted(s)
+    version = s.world.version("g1")
+    return Case([cloudtrail.envelope(cloudtrail.add_tags(version, tags))], model="group:g1",
+                owner="alice")
+
+
+def owner_tag_on_a_version(s: Scene) -> Case:
+    return _version_tags(s, {"owner-role": "bob"})
+
+
+def other_tag_on_a_version(s: Scene) -> Case:
+    return _version_tags(s, {"stage": "approved"})
+
+
+def group_deleted_before_reconcile(s: Scene) -> Case:
+    """The group's AddTags event arrives after the group is gone."""
+    _group_granted(s)
+    s.world.delete_group("g1")
+    event = cloudtrail.envelope(cloudtrail.add_tags(s.world.arns["group:g1"],
+                                                    {"owner-role": "alice"}))
+    return Case([event], model="group:g1", owner=None)
+
+
+def model_and_group_of_one_name(s: Scene) -> Case:
+    """Model m1 granted to alice; then, in one batch, its event again and group m1's (bob):
+    alice's policy must not change at all, and only bob may hold the group."""
+    s.granted("m1", "alice")
+    s.world.group("m1", "bob")
+    return Case([s.world.create_event("m1"), s.world.create_group_event("m1")],
+                model="group:m1", owner="bob", outcomes=[Outcome.UNCHANGED, GRANT],
+                metrics={GRANT: 1, Outcome.UNCHANGED: 1})
+
+
+def group_owner_with_8_of_10_taken(s: Scene) -> Case:
+    s.world.attach_foreign_policies("alice", 8)
+    s.world.group("g1", "alice")
+    return Case([s.world.create_group_event("g1")], model="group:g1", owner="alice")
+
+
+def group_owner_with_no_slot_left(s: Scene) -> Case:
+    s.world.attach_foreign_policies("alice", 10)
+    s.world.group("g1", "alice")
+    return Case([s.world.create_group_event("g1")], model="group:g1", owner=None)
+
+
 ROWS: Final[tuple[Row, ...]] = (
     # Envelope
     Row("E01", "envelope", "SQS body that is not JSON", BAD, body_not_json,
@@ -681,6 +748,31 @@ ROWS: Final[tuple[Row, ...]] = (
         {"MODEL_ACCESS_POLICY_NAME_PREFIX": PREFIX_32}),
     Row("N08", "names", "role name of 65 characters", Outcome.INVALID_OWNER, role_name_65,
         "longer than IAM allows"),
+    # Registry
+    Row("R01", "registry", "DeleteModelPackageGroup naming the group by an ARN of another "
+        "account", Outcome.FOREIGN_MODEL, group_arn_of_another_account,
+        "the name member may hold an ARN: it is checked like any ARN; alice keeps her grant"),
+    Row("R02", "registry", "DeleteModelPackageGroup naming the group by an ARN of another "
+        "region", Outcome.FOREIGN_MODEL, group_arn_of_another_region,
+        "this deployment serves one region"),
+    Row("R03", "registry", "AddTags of the owner tag on a version (`model-package/<G>/<n>`)",
+        Outcome.VERSION_OWNER_TAG, owner_tag_on_a_version,
+        "versions follow their group's owner tag; a tag on one never moves a grant"),
+    Row("R04", "registry", "AddTags of another tag on a version", IGNORE,
+        other_tag_on_a_version, "cannot change an owner; costs no AWS call"),
+    Row("R05", "registry", "AddTags event of a group deleted before the reconcile",
+        Outcome.REVOKED, group_deleted_before_reconcile,
+        "the truth wins: the group is gone, so is its grant"),
+    Row("R06", "registry", "a model (alice) and a model package group (bob) of the same "
+        "name, both events in one batch", GRANT, model_and_group_of_one_name,
+        "two kinds, two keys, two records: bob gets the group, alice's policy does not change",
+        direct=False),
+    Row("R07", "registry", "group whose owner role has 8 of its 10 managed-policy slots "
+        "taken by others", GRANT, group_owner_with_8_of_10_taken,
+        "two slots left: one tool policy is enough"),
+    Row("R08", "registry", "group whose owner role has all 10 slots taken by others",
+        Outcome.CAPACITY_EXHAUSTED, group_owner_with_no_slot_left,
+        "never detach someone else's policy; the refusal is logged and counted"),
 )
 
 

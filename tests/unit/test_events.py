@@ -8,6 +8,7 @@ import pytest
 
 from model_access.errors import BadEventError
 from model_access.events import Ignored, ModelHint, Trigger, parse_body, parse_event
+from model_access.outcomes import Outcome
 from tests.conftest import EVENTS, load_event
 
 KEY = "owner-role"
@@ -182,3 +183,76 @@ def test_parse_cloudtrail_event_named_like_a_native_trigger_is_bad() -> None:
     event["detail"]["eventName"] = "ModelStateChange"
     with pytest.raises(BadEventError, match="not a CloudTrail event name"):
         parse_event(event, KEY)
+
+
+GROUP_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/Fraud-Detector"
+
+
+@pytest.mark.parametrize("path", ["lambda/create-model-package-group.json",
+                                  "lambda/create-model-package-group-arn-as-name.json"])
+def test_parse_create_group_by_name_or_arn(path: str) -> None:
+    """CreateModelPackageGroup: the group's name and ARN, kind model-package-group, whether
+    the request named it by name or by ARN."""
+    hint = parse_event(load_event(path), KEY)
+    assert isinstance(hint, ModelHint)
+    assert (hint.trigger, hint.kind, hint.model_name, hint.model_arn) == (
+        Trigger.CREATE_GROUP, "model-package-group", "Fraud-Detector", GROUP_ARN)
+    assert hint.trigger.is_create and str(hint.key) == (
+        "us-east-1/model-package-group/fraud-detector")
+
+
+@pytest.mark.parametrize(("path", "arn"), [
+    ("lambda/delete-model-package-group.json", None),
+    ("lambda/delete-model-package-group-arn-as-name.json", GROUP_ARN),
+])
+def test_parse_delete_group_by_name_or_arn(path: str, arn: str | None) -> None:
+    """DeleteModelPackageGroup carries a name or an ARN and no responseElements."""
+    hint = parse_event(load_event(path), KEY)
+    assert isinstance(hint, ModelHint) and hint.trigger.is_delete
+    assert (hint.kind, hint.model_name, hint.model_arn) == (
+        "model-package-group", "Fraud-Detector", arn)
+
+
+@pytest.mark.parametrize("path", ["lambda/add-tags-model-package-group.json",
+                                  "lambda/delete-tags-model-package-group.json"])
+def test_parse_tag_edits_on_a_group(path: str) -> None:
+    """AddTags/DeleteTags whose resourceArn is a group are hints about the group."""
+    hint = parse_event(load_event(path), KEY)
+    assert isinstance(hint, ModelHint) and hint.is_tag_edit
+    assert (hint.kind, hint.model_arn) == ("model-package-group", GROUP_ARN)
+
+
+def test_parse_owner_tag_on_a_version_is_refused() -> None:
+    """The owner tag on a version (`model-package/<G>/<n>`) is a named refusal, not a hint."""
+    parsed = parse_event(load_event("lambda/add-tags-model-package-version.json"), KEY)
+    assert isinstance(parsed, Ignored)
+    assert parsed.outcome is Outcome.VERSION_OWNER_TAG and "fraud-detector" in parsed.reason
+
+
+def test_parse_other_tags_on_a_version_are_ignored() -> None:
+    """A version's other tags cost nothing (and never parse as a model or group)."""
+    event = load_event("lambda/add-tags-model-package-version.json")
+    event["detail"]["requestParameters"]["tags"] = [{"key": "team", "value": "x"}]
+    parsed = parse_event(event, KEY)
+    assert isinstance(parsed, Ignored) and parsed.outcome is Outcome.IGNORED
+
+
+def test_parse_group_name_that_is_not_a_name_or_group_arn() -> None:
+    """A name member holding a model's ARN (or garbage) is a bad event, not a guess."""
+    event = load_event("lambda/delete-model-package-group.json")
+    event["detail"]["requestParameters"]["modelPackageGroupName"] = (
+        "arn:aws:sagemaker:us-east-1:123456789012:model/Fraud-Detector")
+    with pytest.raises(BadEventError, match="neither a model package group name nor ARN"):
+        parse_event(event, KEY)
+    event["detail"]["requestParameters"]["modelPackageGroupName"] = "no spaces allowed"
+    with pytest.raises(BadEventError, match="model package group name"):
+        parse_event(event, KEY)
+
+
+def test_rule_pattern_routes_group_events() -> None:
+    """The pattern the stack and `local up` install names the registry's event names."""
+    from model_access.patterns import sagemaker_model_calls_pattern
+
+    names = set(sagemaker_model_calls_pattern()["detail"]["eventName"])
+    assert {"CreateModelPackageGroup", "DeleteModelPackageGroup"} <= names
+    assert not names & {"CreateModelPackage", "UpdateModelPackage"}
