@@ -120,6 +120,8 @@ class Ignored:
     event_id: str
     reason: str
     outcome: Outcome = Outcome.IGNORED
+    kind: str | None = None
+    """The kind the event was about, when it names one (the log line says it)."""
 
 
 def parse_body(body: str | bytes | None, owner_tag_key: str) -> ModelHint | Ignored:
@@ -241,8 +243,10 @@ def _tag_edit_hint(
         if _touches_owner(trigger, params, owner_tag_key):
             return Ignored(common["event_id"], f"{trigger} of the owner tag on {arn[:200]!r}, "
                            f"a version of {parent.label} {group[:100]!r}: versions follow "
-                           f"their group's owner tag, never their own", Outcome.VERSION_OWNER_TAG)
-        return Ignored(common["event_id"], f"{trigger} on a {parent.label} version")
+                           f"their group's owner tag, never their own", Outcome.VERSION_OWNER_TAG,
+                           parent.name)
+        return Ignored(common["event_id"], f"{trigger} on a {parent.label} version",
+                       kind=parent.name)
     parsed = parse_resource_arn(arn)
     if parsed is None or not _known_kind(parsed.kind):
         resource = arn.split(":", 5)[-1].partition("/")[0] if arn.startswith("arn:") else "?"

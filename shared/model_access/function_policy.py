@@ -24,7 +24,6 @@ POLICY_VERSION: Final = "2012-10-17"
 
 # Actions with no resource type at all: IAM only accepts `Resource: "*"` for them.
 NO_RESOURCE_TYPE_ACTIONS: Final = (
-    "sagemaker:ListModels",  # lists every model; no model ARN to scope to
     "tag:GetResources",  # Resource Groups Tagging API: account-wide index
     "iam:GetAccountSummary",  # account quotas (policies per role, policy size)
     "iam:ListPolicies",  # filtered by PathPrefix in the request, not by ARN

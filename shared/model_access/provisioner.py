@@ -46,6 +46,8 @@ class RecordOutcome:
     outcome: Outcome
     reason: str
     key: ResourceKey | None = None
+    kind: str | None = None
+    """The resource kind the record was about, when known (for the log line)."""
 
 
 def handle(event: Any, runtime: Runtime, context: Any = None) -> dict[str, Any]:
@@ -129,9 +131,9 @@ def _classify(
     except BadEventError as exc:
         return RecordOutcome(fallback_id, Outcome.BAD_EVENT, str(exc))
     if isinstance(hint, Ignored):
-        return RecordOutcome(hint.event_id, hint.outcome, hint.reason)
+        return RecordOutcome(hint.event_id, hint.outcome, hint.reason, kind=hint.kind)
     if (problem := foreign_model(hint, runtime.scope)) is not None:  # before grouping by name
-        return RecordOutcome(hint.event_id, Outcome.FOREIGN_MODEL, problem, hint.key)
+        return RecordOutcome(hint.event_id, Outcome.FOREIGN_MODEL, problem, hint.key, hint.kind)
     return hint
 
 
@@ -162,7 +164,7 @@ def _record_outcomes(
             outcomes[message_id] = item
             count_outcome(item.outcome)
             logger.info(item.reason, extra={"event_id": item.event_id, "message_id": message_id,
-                                            "outcome": item.outcome.value})
+                                            "outcome": item.outcome.value, "kind": item.kind})
             continue
         result = report.results.get(item.key) or ModelResult(
             item.key, Outcome.FAILED, "no result for this model", item.model_arn)
@@ -173,7 +175,7 @@ def _record_outcomes(
         outcomes[message_id] = RecordOutcome(item.event_id, result.outcome, result.reason, item.key)
         logger.info(result.reason, extra={
             "event_id": item.event_id, "message_id": message_id, "trigger": item.trigger.value,
-            "via": item.trigger.via, "model_name": item.model_name,
+            "via": item.trigger.via, "kind": item.kind, "model_name": item.model_name,
             "model_arn": result.model_arn or item.model_arn, "owner": result.owner,
             "outcome": result.outcome.value, "granted_to": result.granted_to,
             "revoked_from": list(result.revoked_from), "policy": result.policy,

@@ -110,3 +110,65 @@ def test_a_model_and_a_group_of_one_name_are_never_confused(world: World) -> Non
     assert world.granted(rt, "alice") == {model}
     assert world.granted(rt, "bob") == set()
     assert world.record(rt, "fraud").role == "alice"
+
+
+def test_backfill_grants_groups_and_models_and_verify_agrees(world: World) -> None:
+    """Groups that existed before the pipeline are granted by the backfill (tag index), next
+    to models; a second run writes nothing; verify finds no discrepancy; uninstall removes
+    the tool policies that hold them."""
+    from model_access.uninstall import uninstall
+    from model_access.verify import verify
+    from tests.functional.functions_loader import backfill_handler, lambda_context
+
+    world.role("alice")
+    world.role("bob")
+    g1 = world.group("fraud", "alice")
+    g2 = world.group("Churn", "bob")
+    world.group("untagged")
+    model = world.model("fraud", "bob")
+    rt = world.runtime()
+    result = backfill_handler(rt)({}, lambda_context("model-access-backfill"))
+    assert (result["seen"], result["granted"], result["refused"]) == (3, 3, 0)
+    assert world.granted(rt, "alice") == {g1}
+    assert world.granted(rt, "bob") == {g2, model}
+    before = world.iam_writes()
+    backfill_handler(rt)({}, lambda_context("model-access-backfill"))
+    assert world.iam_writes() == before
+    assert verify(rt) == []
+    removed = uninstall(rt, dry_run=False)
+    assert len(removed) == 2
+    assert world.granted(rt, "alice") == world.granted(rt, "bob") == set()
+
+
+def test_verify_names_a_group_grant_removed_by_hand(world: World) -> None:
+    """A hand edit that drops the group from alice's policy is found by verify."""
+    import json
+
+    from model_access.verify import verify
+
+    world.role("alice")
+    world.group("fraud", "alice")
+    rt = world.runtime()
+    world.send(rt, [world.create_group_event("fraud")])
+    (policy,) = world.state(rt, "alice").tool_policies.values()
+    world.clients.iam.create_policy_version(
+        PolicyArn=policy.arn, SetAsDefault=True, PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                                                    "Action": "sagemaker:*", "Resource": "*"}]}))
+    kinds = {d.kind for d in verify(rt)}
+    assert "tampered" in kinds
+
+
+def test_owner_tag_on_a_version_is_counted_and_changes_nothing(world: World) -> None:
+    """AddTags of the owner tag on a version: VersionOwnerTag, the group's grant stays."""
+    from model_access_cli import cloudtrail
+
+    world.role("alice")
+    world.role("bob")
+    arn = world.group("fraud", "alice")
+    rt = world.runtime()
+    world.send(rt, [world.create_group_event("fraud")])
+    version = world.version("fraud")
+    result = handle(cloudtrail.envelope(cloudtrail.add_tags(version, {"owner-role": "bob"})), rt)
+    assert result["outcome"] == "VersionOwnerTag"
+    assert world.granted(rt, "alice") == {arn} and world.granted(rt, "bob") == set()

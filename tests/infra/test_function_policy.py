@@ -171,10 +171,12 @@ def test_function_policy_has_no_action_wildcards_or_managed_policies(
 
 
 def test_function_policy_reads_sagemaker_only(functions_policy: dict[str, Any]) -> None:
-    """The only SageMaker actions are the three reads the reconcile needs."""
+    """The only SageMaker actions are the reads the reconcile needs (models and model package
+    groups: Describe and ListTags; the sweep lists through the tag index, never ListModels)."""
     sagemaker = {a for s in allows(functions_policy) for a in as_list(s["Action"])
                  if a.startswith("sagemaker:")}
-    assert sagemaker == {"sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:ListModels"}
+    assert sagemaker == {"sagemaker:DescribeModel", "sagemaker:ListTags",
+                         "sagemaker:DescribeModelPackageGroup"}
 
 
 def test_function_policy_scopes_data_plane_to_stack_resources(
