@@ -14,8 +14,11 @@ The same machinery as `local serve` (`local_run.py`), driven step by step:
    AddTags claiming the owner (UnverifiedCaller); the trail's real event names the
    stranger (OwnerChangeDenied): the grant never moves;
 4. trail logging stopped: a model is granted from SageMaker's own event alone;
-5. events lost entirely: a model created then has no event; the real backfill finds it;
-6. print roles, grants, refusals and IAM calls; exit 0 only if every expected outcome happened.
+5. the Model Registry: a model package group created with an owner is granted (group and
+   `model-package/<group>/*`); versions registered afterwards cost no IAM write; its owner
+   moves it to another role; a stranger's re-tag is refused; deleting it revokes the grant;
+6. events lost entirely: a model created then has no event; the real backfill finds it;
+7. print roles, grants, refusals and IAM calls; exit 0 only if every expected outcome happened.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ PIPELINE_ROLE: Final = "ml-pipeline"
 ELIGIBLE_TAG: Final = ("model-access:eligible", "true")
 """Roles opt in with this tag (the default `MODEL_ACCESS_ROLE_TAG`)."""
 TRAIL_DELAY: Final = 0.2
+GROUP: Final = "Fraud-Registry"
+GROUP_KIND: Final = "model-package-group"
+GROUP_VERSIONS: Final = 5
 NATIVE_DELAY: Final = 0.1
 DEFAULT_DASHBOARD_DIR: Final = Path("build/demo")
 
@@ -95,6 +101,11 @@ class Demo:
         self.arns: dict[str, str] = {}
         self.native_grant: GrantRecord | None = None
         self.forged_outcome = ""
+        self.group_granted_to: str | None = None
+        self.group_moved_to: str | None = None
+        self.group_refusal: str | None = None
+        self.version_writes = -1
+        self.group_after_delete = GrantRecord(ResourceKey.of(REGION, GROUP, GROUP_KIND))
         self.url = url
         self.role(PIPELINE_ROLE, "/teams/")
         self.pipeline = self._session_of(f"arn:aws:iam::{ACCOUNT}:role/teams/{PIPELINE_ROLE}",
@@ -209,7 +220,8 @@ class Demo:
         self.say(f"   native-model: {self.native_grant.outcome} to {self.native_grant.role}, "
                  f"trigger {self.native_grant.trigger}")
         self.trail.start_logging()
-        self.say("5. events lost entirely: late-model's CreateModel reaches no bus; "
+        self.registry()
+        self.say("6. events lost entirely: late-model's CreateModel reaches no bus; "
                  "then the backfill runs")
         self.trail.lose_events()
         self.model("late-model", "analyst")
@@ -224,6 +236,51 @@ class Demo:
         ok = self.check()
         self.draw_dashboard()
         return ok
+
+    def registry(self) -> None:
+        """Step 5: a model package group's life, through the same trail, rule and handler."""
+        self.say(f"5. Model Registry: {PIPELINE_ROLE} creates group {GROUP} owned by "
+                 "data-scientist, then registers versions")
+        key = self.settings.owner_tag_key
+        self.arns[GROUP] = self.pipeline.sagemaker.create_model_package_group(
+            ModelPackageGroupName=GROUP, ModelPackageGroupDescription="fraud models",
+            Tags=[{"Key": key, "Value": "data-scientist"}])["ModelPackageGroupArn"]
+        self.drain()
+        self.group_granted_to = self.record(GROUP, GROUP_KIND).role
+        writes = self._handler_calls()["iam_writes"]
+        for _ in range(GROUP_VERSIONS):
+            self.pipeline.sagemaker.create_model_package(
+                ModelPackageGroupName=GROUP, ModelPackageDescription="nightly training run",
+                InferenceSpecification={
+                    "Containers": [{"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/x:1"}],
+                    "SupportedContentTypes": ["text/csv"],
+                    "SupportedResponseMIMETypes": ["text/csv"]})
+        self.drain()
+        self.version_writes = self._handler_calls()["iam_writes"] - writes
+        self.say(f"   {GROUP_VERSIONS} versions registered: {self.version_writes} IAM write(s) "
+                 "by the functions (the grant's `model-package/<group>/*` covers them)")
+        self.say("   data-scientist moves the group to analyst; intern re-tags it to itself")
+        self.as_role("data-scientist").sagemaker.add_tags(
+            ResourceArn=self.arns[GROUP], Tags=[{"Key": key, "Value": "analyst"}])
+        self.drain()
+        self.group_moved_to = self.record(GROUP, GROUP_KIND).role
+        self.as_role("intern").sagemaker.add_tags(
+            ResourceArn=self.arns[GROUP], Tags=[{"Key": key, "Value": "intern"}])
+        self.drain()
+        self.group_refusal = self.record(GROUP, GROUP_KIND).outcome
+        self.say(f"   after intern's re-tag: {self.group_refusal}, held by "
+                 f"{self.record(GROUP, GROUP_KIND).role}")
+        self.say("   the pipeline deletes the versions, then the group")
+        versions = self.pipeline.sagemaker.list_model_packages(ModelPackageGroupName=GROUP)
+        for summary in versions["ModelPackageSummaryList"]:
+            self.pipeline.sagemaker.delete_model_package(
+                ModelPackageName=summary["ModelPackageArn"])
+        self.pipeline.sagemaker.delete_model_package_group(ModelPackageGroupName=GROUP)
+        self.drain()
+        self.group_after_delete = self.record(GROUP, GROUP_KIND)
+        self.say(f"   {GROUP}: {self.group_after_delete.outcome}; history "
+                 + " -> ".join(f"{h['outcome']}({h['role']})"
+                               for h in self.group_after_delete.history))
 
     # --- report --------------------------------------------------------------------------
 
@@ -242,8 +299,8 @@ class Demo:
             held |= arns
         return held
 
-    def record(self, name: str) -> GrantRecord:
-        key = ResourceKey.of(REGION, name)
+    def record(self, name: str, kind: str = "model") -> GrantRecord:
+        key = ResourceKey.of(REGION, name, kind)
         return self.observer.records.get_many([key])[key]
 
     def report(self) -> None:
@@ -327,6 +384,18 @@ class Demo:
                         and self.native_grant.trigger == "ModelStateChange"),
             Expectation("deleted demand-forecast-00 is revoked everywhere",
                         lambda: self.arns["demand-forecast-00"] not in self.granted("analyst")),
+            Expectation(f"model package group {GROUP} granted to data-scientist on creation",
+                        lambda: self.group_granted_to == "data-scientist"),
+            Expectation(f"{GROUP_VERSIONS} versions registered after the grant cost 0 IAM writes",
+                        lambda: self.version_writes == 0),
+            Expectation(f"{GROUP} moved to analyst by its owner; intern's re-tag refused "
+                        "(OwnerChangeDenied)",
+                        lambda: self.group_moved_to == "analyst"
+                        and self.group_refusal == "OwnerChangeDenied"),
+            Expectation(f"deleting {GROUP} revoked it: no role holds it",
+                        lambda: self.group_after_delete.role is None
+                        and not any(self.arns[GROUP] in self.granted(r) for r in (
+                            "data-scientist", "analyst", "intern"))),
             Expectation("the provisioner's own role got nothing",
                         lambda: not self.granted(PROVISIONER_ROLE)),
         ]
