@@ -65,6 +65,11 @@ def goals(results: Mapping[str, Any]) -> list[Goal]:
              f"{single['calls_over_minimum_max']}; baseline {single['baseline_aws_calls']}"),
         _at_least("capacity: models per role, 40-char names, default level", 500,
                   results["capacity"]["models_40char_default"], unit=""),
+        _at_least("capacity: model package groups per role, 40-char mixed-case names, "
+                  "default level", 100, results["capacity"].get("groups_40char_default"),
+                  unit=""),
+        _at_most("registry: IAM writes for 1,000 new versions in 20 granted groups", 0,
+                 results.get("registry", {}).get("version_burst_iam_writes")),
         _at_most("cold start: import time / bare `import boto3`, bytecode cached", 2,
                  cold["import_ratio_vs_boto3"], unit="x"),
         _at_most("cold start as deployed (layer as packaged, runtime's Python) / "

@@ -90,6 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     capacity_moto = scenarios.capacity_moto(sizes.capacity_confirm_models,
                                             sizes.capacity_confirm_level)
 
+    from bench import registry
+
+    groups, versions = (5, 100) if options.quick else (20, 1000)
+    step(f"registry: {versions} versions over {groups} granted groups (rule, queue, handler); "
+         "groups per role at the default level")
+    registry_burst = registry.version_burst(groups, versions, sizes)
+    group_capacity = registry.group_capacity()
+
     step(f"cold start: median of {sizes.cold_runs} fresh interpreters (source tree with cached "
          "bytecode; the packaged archives under the runtime's Python)")
     cold = cold_start(sizes.cold_runs)
@@ -113,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
                         latency=latency)
     from bench import scale
 
+    results["registry"] = {"version_burst": registry_burst,
+                           "version_burst_iam_writes":
+                               registry_burst["iam_writes_during_versions"]}
+    results["capacity"]["groups_40char_default"] = group_capacity["groups"]
+    results["capacity"]["groups"] = group_capacity
     results["scale"] = scale.run(options.quick, step)
     results["elapsed_seconds"] = round(time.perf_counter() - began, 1)
     goal_rows = report.goals(results) + scale.goals(results["scale"])
