@@ -215,8 +215,8 @@ class FakeStore:
     def __init__(self, acct: Account, sim: Sim) -> None:
         self.a, self.sim = acct, sim
 
-    def read(self, keys: Iterable[ResourceKey], roles: Iterable[str], *,
-             consistent: bool = True) -> tuple[dict[ResourceKey, GrantRecord], dict[str, RoleGrants]]:
+    def read(self, keys: Iterable[ResourceKey], roles: Iterable[str], *, consistent: bool = True,
+             ) -> tuple[dict[ResourceKey, GrantRecord], dict[str, RoleGrants]]:
         keys, roles = list(keys), list(roles)
         for _ in range(0, len(keys) + len(roles), 100):
             self.sim.call("dynamodb:BatchGetItem")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_REGISTERED = False
+_REGISTERED: dict[str, bool] = {"done": False}
 
 
 def _name(text: str) -> str:
@@ -64,8 +64,7 @@ def delete_model_package(backend: Any, name_or_arn: str) -> None:
 
 def register() -> None:
     """Add the two deletes to moto's SageMaker (idempotent; call before serving requests)."""
-    global _REGISTERED
-    if _REGISTERED:
+    if _REGISTERED["done"]:
         return
     from moto.core.responses import EmptyResult
     from moto.sagemaker.models import SageMakerModelBackend
@@ -90,4 +89,4 @@ def register() -> None:
     SageMakerModelBackend.delete_model_package = backend_package  # type: ignore[attr-defined]
     SageMakerResponse.delete_model_package_group = respond_group  # type: ignore[attr-defined]
     SageMakerResponse.delete_model_package = respond_package  # type: ignore[attr-defined]
-    _REGISTERED = True
+    _REGISTERED["done"] = True

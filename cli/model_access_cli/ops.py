@@ -12,10 +12,10 @@ from typing import Any, TextIO
 
 from botocore.config import Config
 
-from model_access.kinds import parse_grantable_arn
 from model_access.aws.clients import Clients
 from model_access.backfill import Backfill, BackfillResult
 from model_access.errors import ModelAccessError
+from model_access.kinds import parse_grantable_arn
 from model_access.patterns import TriggerMode
 from model_access.runtime import Runtime, build_runtime
 from model_access.settings import Settings

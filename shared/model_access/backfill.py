@@ -22,7 +22,6 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from model_access.arns import ResourceKey
-from model_access.kinds import parse_grantable_arn
 from model_access.aws.iam import decode_document
 from model_access.aws.models import ModelTruth
 from model_access.aws.sweep_state import SweepState, SweepStates
@@ -30,6 +29,7 @@ from model_access.aws.translate import error_code
 from model_access.events import ModelHint, Trigger
 from model_access.grants import document_hash
 from model_access.inventory import PolicyFinding, compare, drift_by_role
+from model_access.kinds import parse_grantable_arn
 from model_access.outcomes import Kind, Outcome
 from model_access.owner import OwnerRef, parse_owner
 from model_access.results import Report

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from model_access.arns import ResourceKey
-from model_access.kinds import parse_grantable_arn
 from model_access.aws.records import GrantRecord
 from model_access.decide import Decision
+from model_access.kinds import parse_grantable_arn
 
 
 @dataclass(frozen=True)

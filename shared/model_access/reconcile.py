@@ -202,7 +202,8 @@ class Work:
                 continue
             hints = self.hints[key]
             arn = next((h.model_arn for h in hints if h.model_arn), None)
-            changed = any(not (h.trigger.is_create or h.trigger is Trigger.RECONCILE) for h in hints)
+            changed = any(not (h.trigger.is_create or h.trigger is Trigger.RECONCILE)
+                          for h in hints)
             if arn and not changed:
                 by_arn[key] = arn
             else:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from model_access.arns import ResourceKey
-from model_access.kinds import parse_grantable_arn
 from model_access.aws.records import GrantRecord
 from model_access.decide import Decision
 from model_access.events import ModelHint
+from model_access.kinds import parse_grantable_arn
 from model_access.naming import policy_name
 from model_access.outcomes import Outcome
 from model_access.plan import RolePlan

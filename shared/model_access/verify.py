@@ -15,10 +15,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from model_access.arns import ResourceKey
-from model_access.kinds import parse_grantable_arn
 from model_access.aws.records import GrantRecord
 from model_access.backfill import collect
 from model_access.grants import RoleGrants
+from model_access.kinds import parse_grantable_arn
 from model_access.outcomes import Kind, Outcome
 from model_access.plan import role_share
 from model_access.policy import model_arns_in, to_json
