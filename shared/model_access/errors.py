@@ -3,12 +3,14 @@
     ModelAccessError
     ├── ConfigurationError     settings that cannot work; fail at start-up, loudly
     ├── BadEventError          an event we cannot parse; final, counted as BadEvent
+    ├── AccountNotMemberError  an account the hub does not serve; final, AccountNotMember
     ├── RetryableError         try again later through the queue (batch item failure)
     │   ├── LeaseBusyError         another worker holds the role's lease
     │   ├── LeaseLostError         our lease expired or was taken over before a write
     │   ├── DeadlineError          the invocation's time budget ran out before this work
     │   ├── ConcurrentUpdateError  the model's record changed under us
     │   ├── ModelNotVisibleError   the event names a model SageMaker does not show yet
+    │   ├── MemberUnavailableError a member's role is missing or refuses the hub
     │   └── AwsTransientError      throttling / 5xx / network after botocore's retries
     └── AwsPermanentError      an AWS answer that retrying will not change
         ├── AccountPolicyQuotaError  CreatePolicy: the account's managed policy quota is full
@@ -28,6 +30,11 @@ class ConfigurationError(ModelAccessError):
 
 class BadEventError(ModelAccessError):
     """An event that is not a CloudTrail-shaped SageMaker call we understand."""
+
+
+class AccountNotMemberError(ModelAccessError):
+    """An account outside MODEL_ACCESS_MEMBER_ACCOUNTS (or not an ACTIVE member of the
+    organization): nothing is read or written there, and a retry cannot change that."""
 
 
 class RetryableError(ModelAccessError):
@@ -52,6 +59,11 @@ class ConcurrentUpdateError(RetryableError):
 
 class ModelNotVisibleError(RetryableError):
     """SageMaker does not (yet) show a model that an event says was created."""
+
+
+class MemberUnavailableError(RetryableError):
+    """A served member account whose role cannot be assumed (missing, not trusting the hub,
+    region disabled). Retried through the queue: a StackSet may still be deploying it."""
 
 
 class AwsTransientError(RetryableError):

@@ -49,8 +49,14 @@ class Outcome(StrEnum):
     VERSION_OWNER_TAG = "VersionOwnerTag"
     """The owner tag set or removed on a model package version: versions follow their
     group's tag, so the edit is refused and changes no grant."""
+    ACCOUNT_NOT_MEMBER = "AccountNotMember"
+    """The event's account is neither the hub's nor a served member (MODEL_ACCESS_MEMBER_ACCOUNTS);
+    nothing is read or written anywhere."""
     BAD_EVENT = "BadEvent"
     MODEL_GONE = "ModelGone"
+    MEMBER_UNAVAILABLE = "MemberUnavailable"
+    """A served member account whose member role is missing or refuses the hub: retried
+    (a StackSet may still be deploying it); the sweep reports it and goes on."""
     RETRY = "RetryScheduled"
     FAILED = "Failed"
 
@@ -93,7 +99,9 @@ _KINDS: Final[dict[Outcome, Kind]] = {
     Outcome.ACCOUNT_POLICY_QUOTA: Kind.REFUSAL,
     Outcome.FOREIGN_MODEL: Kind.REFUSAL,
     Outcome.VERSION_OWNER_TAG: Kind.REFUSAL,
+    Outcome.ACCOUNT_NOT_MEMBER: Kind.REFUSAL,
     Outcome.BAD_EVENT: Kind.REFUSAL,
+    Outcome.MEMBER_UNAVAILABLE: Kind.FAILURE,
     Outcome.RETRY: Kind.FAILURE,
     Outcome.FAILED: Kind.FAILURE,
 }

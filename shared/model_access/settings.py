@@ -39,6 +39,9 @@ class Env:
     LEASE_SECONDS: Final = "MODEL_ACCESS_LEASE_SECONDS"
     LEASE_WAIT_SECONDS: Final = "MODEL_ACCESS_LEASE_WAIT_SECONDS"
     MAX_RECEIVES_FOR_MISSING: Final = "MODEL_ACCESS_MAX_RECEIVES_FOR_MISSING"
+    MEMBER_ROLE: Final = "MODEL_ACCESS_MEMBER_ROLE"
+    MEMBER_ACCOUNTS: Final = "MODEL_ACCESS_MEMBER_ACCOUNTS"
+    REGIONS: Final = "MODEL_ACCESS_REGIONS"
     ACCOUNT_ID: Final = "MODEL_ACCESS_ACCOUNT_ID"
     PARTITION: Final = "MODEL_ACCESS_PARTITION"
     REGION: Final = "AWS_REGION"
@@ -77,6 +80,9 @@ DEFAULT_TABLE_NAME: Final = "model-access-grants"
 DEFAULT_QUEUE_NAME: Final = "model-access-events"
 DEFAULT_NAMESPACE: Final = "ModelAccess"
 DEFAULT_SERVICE: Final = "model-access"
+DEFAULT_MEMBER_ROLE: Final = "model-access-member"
+ORGANIZATION_MEMBERS: Final = "organization"
+"""`MODEL_ACCESS_MEMBER_ACCOUNTS=organization`: every ACTIVE account of the hub's organization."""
 IAM_POLICY_MAX_CHARS: Final = 6144
 """IAM's managed policy size limit (non-whitespace characters). moto does not enforce it."""
 
@@ -96,6 +102,9 @@ MIN_LEASE_SECONDS: Final = IAM_CALL_MAX_SECONDS + 10
 _POLICY_PATH = re.compile(r"^/([\w+=,.@-]+/)+$")
 _NAME_PREFIX = re.compile(r"^[\w+=,.@-]{1,32}$")
 _ROLE_TAG = re.compile(r"^[^=]{1,128}=.{0,256}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -138,6 +147,35 @@ def _role_tag(text: str | None) -> tuple[str, str] | None:
     return (key, value)
 
 
+def _member_accounts(text: str | None) -> tuple[tuple[str, ...], bool]:
+    """`MODEL_ACCESS_MEMBER_ACCOUNTS`: (account ids, every organization member?)."""
+    entries = _csv(text)
+    if entries == (ORGANIZATION_MEMBERS,):
+        return (), True
+    bad = [e for e in entries if not _ACCOUNT_ID.match(e)]
+    if bad:
+        raise ConfigurationError(
+            f"{Env.MEMBER_ACCOUNTS}={text!r}: a comma list of 12-digit account ids, or "
+            f"{ORGANIZATION_MEMBERS!r} alone (not {bad[0]!r})")
+    return tuple(dict.fromkeys(entries)), False
+
+
+def _regions(text: str | None) -> tuple[str, ...]:
+    """`MODEL_ACCESS_REGIONS`: region names, duplicates dropped, order kept."""
+    regions = _csv(text)
+    bad = [r for r in regions if not _REGION_NAME.match(r)]
+    if bad:
+        raise ConfigurationError(f"{Env.REGIONS}={text!r}: {bad[0]!r} is not a region name")
+    return tuple(dict.fromkeys(regions))
+
+
+def _member_role(text: str | None) -> str:
+    name = (text or "").strip() or DEFAULT_MEMBER_ROLE
+    if not _ROLE_NAME.match(name):
+        raise ConfigurationError(f"{Env.MEMBER_ROLE}={text!r}: an IAM role name (no path)")
+    return name
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the runtime is configured by; build with `Settings.from_mapping`."""
@@ -170,6 +208,24 @@ class Settings:
     region: str = "us-east-1"
     metrics_namespace: str = DEFAULT_NAMESPACE
     service_name: str = DEFAULT_SERVICE
+    member_role: str = DEFAULT_MEMBER_ROLE
+    """The role the functions assume in a member account (`MODEL_ACCESS_MEMBER_ROLE`)."""
+    member_accounts: tuple[str, ...] = ()
+    """Member accounts served besides the hub's own (`MODEL_ACCESS_MEMBER_ACCOUNTS`)."""
+    organization_members: bool = False
+    """Every ACTIVE account of the hub's organization is a member (`organization`)."""
+    regions: tuple[str, ...] = ()
+    """Regions served besides `region`, whose events are forwarded to the hub's bus."""
+
+    @property
+    def served_regions(self) -> tuple[str, ...]:
+        """The home region first, then every other region whose events reach the hub."""
+        return tuple(dict.fromkeys((self.region, *self.regions)))
+
+    @property
+    def serves_members(self) -> bool:
+        """Whether any account besides the hub's own may be served."""
+        return self.organization_members or bool(self.member_accounts)
 
     @property
     def every_role_eligible(self) -> bool:
@@ -214,6 +270,7 @@ class Settings:
         region = get(Env.REGION) or get(Env.DEFAULT_REGION) or "us-east-1"
         lease = _number(Env.LEASE_SECONDS, get(Env.LEASE_SECONDS), 120.0, MIN_LEASE_SECONDS,
                         3600.0)
+        member_accounts, organization_members = _member_accounts(get(Env.MEMBER_ACCOUNTS))
         return cls(
             owner_tag_key=owner_key,
             policy_path=path,
@@ -253,6 +310,10 @@ class Settings:
             region=region,
             metrics_namespace=get(Env.METRICS_NAMESPACE) or DEFAULT_NAMESPACE,
             service_name=get(Env.SERVICE_NAME) or DEFAULT_SERVICE,
+            member_role=_member_role(get(Env.MEMBER_ROLE)),
+            member_accounts=member_accounts,
+            organization_members=organization_members,
+            regions=_regions(get(Env.REGIONS)),
         )
 
 
