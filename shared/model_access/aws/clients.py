@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_events.client import EventBridgeClient
     from mypy_boto3_iam.client import IAMClient
     from mypy_boto3_lambda.client import LambdaClient
+    from mypy_boto3_organizations.client import OrganizationsClient
     from mypy_boto3_resourcegroupstaggingapi.client import ResourceGroupsTaggingAPIClient
     from mypy_boto3_sagemaker.client import SageMakerClient
     from mypy_boto3_sqs.client import SQSClient
@@ -117,3 +118,7 @@ class Clients:
     @property
     def lambda_(self) -> LambdaClient:
         return self._client("lambda")  # type: ignore[no-any-return]
+
+    @property
+    def organizations(self) -> OrganizationsClient:
+        return self._client("organizations")  # type: ignore[no-any-return]
