@@ -4,7 +4,9 @@ ComponentResource per concern. `template-infra/__main__.py` is the ready-made pr
 """
 
 from model_access_infra.functions import Functions, FunctionsArgs
+from model_access_infra.hub import HubBus, HubBusArgs
 from model_access_infra.observability import Observability, ObservabilityArgs
+from model_access_infra.org import OrganizationSpokes, OrganizationSpokesArgs
 from model_access_infra.queue import EventQueue, EventQueueArgs
 from model_access_infra.routing import EventRouting, EventRoutingArgs
 from model_access_infra.schedule import BackfillSchedule, BackfillScheduleArgs
@@ -26,9 +28,13 @@ __all__ = [
     "FunctionsArgs",
     "GrantTable",
     "GrantTableArgs",
+    "HubBus",
+    "HubBusArgs",
     "ModelAccess",
     "ModelAccessArgs",
     "Observability",
     "ObservabilityArgs",
+    "OrganizationSpokes",
+    "OrganizationSpokesArgs",
     "StackConfig",
 ]

@@ -173,6 +173,7 @@ class Functions(pulumi.ComponentResource):
                 queue_arn=queue_arn,
                 log_group_arns=tuple(log_arns),
                 backfill_function_arn=backfill_arn,
+                organization_id=config.organization_id or None,
             )
             return json.dumps(function_policy(settings, resources))
 

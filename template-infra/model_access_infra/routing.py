@@ -3,10 +3,12 @@
 The SageMaker rules are those `trigger_patterns(trigger)` names, the same builder the
 runtime's tests and the local moto stack use: CloudTrail's API calls (`cloudtrail`),
 SageMaker's own model state changes (`native`), or both; plus operators' re-drive rule.
-The queue's and the DLQ's policies (`event_queue_policies`, shared with `model-access local
-up`) deny `sqs:SendMessage` to everyone but EventBridge acting for these rules, SQS moving
-messages between the two queues, and the operators in `redrivePrincipals`; they also refuse
-any request not made over TLS. The provisioner believes the caller a queued event names
+With a hub bus (organization or other regions forwarding), the same SageMaker rules exist on
+it too, delivering to the same queue. The queue's and the DLQ's policies
+(`event_queue_policies`, shared with `model-access local up`) deny `sqs:SendMessage` to
+everyone but EventBridge acting for these rules, SQS moving messages between the two
+queues, and the operators in `redrivePrincipals`; they also refuse any request not made
+over TLS. The provisioner believes the caller a queued event names
 only because of this.
 """
 
@@ -49,6 +51,8 @@ class EventRoutingArgs:
     event_retry_attempts: int
     trigger: TriggerMode = TriggerMode.BOTH
     redrive_principals: tuple[str, ...] = ()
+    hub_bus_name: pulumi.Input[str] | None = None
+    """The hub's own bus (spokes forward to it): its rules deliver to the queue as well."""
 
 
 class EventRouting(pulumi.ComponentResource):
@@ -79,7 +83,18 @@ class EventRouting(pulumi.ComponentResource):
             event_pattern=json.dumps(reconcile_requests_pattern(), sort_keys=True),
             opts=child,
         )
-        every_rule = [*self.rules, self.redrive_rule]
+        self.hub_rules = [
+            aws.cloudwatch.EventRule(
+                f"{name}-hub-{RESOURCE_LABELS[suffix]}rule",
+                name=f"{args.name_prefix}-hub-{suffix}",
+                description=f"{DESCRIPTIONS[suffix]}, forwarded to the hub bus by the spokes",
+                event_bus_name=args.hub_bus_name,
+                event_pattern=pattern_json(pattern),
+                opts=child,
+            )
+            for suffix, pattern in trigger_patterns(args.trigger).items()
+        ] if args.hub_bus_name is not None else []
+        every_rule = [*self.rules, self.redrive_rule, *self.hub_rules]
         documents = pulumi.Output.all(args.queue.arn, args.dlq.arn,
                                       *(r.arn for r in every_rule)).apply(
             lambda arns: event_queue_policies(arns[0], arns[1], list(arns[2:]),
@@ -94,11 +109,14 @@ class EventRouting(pulumi.ComponentResource):
             for index, (label, queue) in enumerate((("queue", args.queue), ("dlq", args.dlq)))
         ]
         labels = [f"{RESOURCE_LABELS[s]}target" for s in trigger_patterns(args.trigger)]
+        hub_labels = [f"hub-{label}" for label in labels] if self.hub_rules else []
+        buses: list[pulumi.Input[str]] = ["default"] * (len(labels) + 1)
+        buses += [args.hub_bus_name or "default"] * len(hub_labels)
         self.targets = [
             aws.cloudwatch.EventTarget(
                 f"{name}-{label}",
                 rule=rule.name,
-                event_bus_name="default",
+                event_bus_name=bus,
                 target_id="model-access-queue",
                 arn=args.queue.arn,
                 retry_policy={
@@ -108,7 +126,9 @@ class EventRouting(pulumi.ComponentResource):
                 dead_letter_config={"arn": args.dlq.arn},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=policies),
             )
-            for label, rule in zip([*labels, "redrive-target"], every_rule, strict=True)
+            for label, rule, bus in zip([*labels, "redrive-target", *hub_labels], every_rule,
+                                        buses, strict=True)
         ]
         self.register_outputs({"rule_arns": [r.arn for r in self.rules],
-                               "rule_names": [r.name for r in self.rules]})
+                               "rule_names": [r.name for r in self.rules],
+                               "hub_rule_arns": [r.arn for r in self.hub_rules]})

@@ -17,9 +17,12 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from model_access.errors import ConfigurationError
 from model_access_infra.artifacts import DIST_DIR
 from model_access_infra.functions import Functions, FunctionsArgs
+from model_access_infra.hub import HubBus, HubBusArgs
 from model_access_infra.observability import Observability, ObservabilityArgs
+from model_access_infra.org import OrganizationSpokes, OrganizationSpokesArgs
 from model_access_infra.queue import EventQueue, EventQueueArgs
 from model_access_infra.routing import EventRouting, EventRoutingArgs
 from model_access_infra.schedule import BackfillSchedule, BackfillScheduleArgs
@@ -43,7 +46,8 @@ class ModelAccessArgs:
 
 
 class ModelAccess(pulumi.ComponentResource):
-    """Trail (optional), grant table, event queue, routing, functions, sweep, observability.
+    """Trail (optional), grant table, event queue, hub bus (organization or other regions),
+    routing, functions, spokes, sweep, observability.
 
     Raises `model_access.errors.ConfigurationError` naming every bad setting before any
     resource is declared.
@@ -54,6 +58,7 @@ class ModelAccess(pulumi.ComponentResource):
         args = args or ModelAccessArgs()
         config = args.config
         config.check()
+        _check_forward_regions(config)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         for warning in config.insecure_choices():
             pulumi.log.warn(warning, resource=self)
@@ -75,6 +80,11 @@ class ModelAccess(pulumi.ComponentResource):
             visibility_timeout_seconds=config.queue_visibility_timeout_seconds,
             max_receive_count=config.max_receive_count,
         ), opts=child)
+        self.hub: HubBus | None = None
+        if config.hub_bus_wanted:
+            self.hub = HubBus(f"{prefix}-hub", HubBusArgs(
+                bus_name=prefix, organization_id=config.organization_id,
+                trigger=config.trigger_mode), opts=pulumi.ResourceOptions(parent=self))
         EventRouting(f"{prefix}-routing", EventRoutingArgs(
             name_prefix=prefix,
             queue=self.events.queue,
@@ -83,6 +93,7 @@ class ModelAccess(pulumi.ComponentResource):
             event_retry_attempts=config.event_retry_attempts,
             trigger=config.trigger_mode,
             redrive_principals=config.redrive_principals,
+            hub_bus_name=self.hub.name if self.hub else None,
         ), opts=child)
         self.functions = Functions(f"{prefix}-functions", FunctionsArgs(
             config=config,
@@ -93,6 +104,15 @@ class ModelAccess(pulumi.ComponentResource):
             region=self.region,
             artifacts_dir=Path(args.artifacts_dir),
         ), opts=child)
+        if self.hub is not None:
+            OrganizationSpokes(f"{prefix}-spokes", OrganizationSpokesArgs(
+                config=config,
+                hub_bus_arn=self.hub.arn,
+                functions_role_arn=self.functions.role.arn,
+                account_id=self.account_id,
+                partition=self.partition,
+                region=self.region,
+            ), opts=pulumi.ResourceOptions(parent=self))
         if config.schedule_enabled:
             BackfillSchedule(f"{prefix}-sweep", BackfillScheduleArgs(
                 name_prefix=prefix,
@@ -125,4 +145,18 @@ class ModelAccess(pulumi.ComponentResource):
             "dashboardUrl": self.observability.url,
         }
         """What an operator needs next, by the names `pulumi stack output` shows."""
+        if self.hub is not None:
+            self.outputs["hubBusArn"] = self.hub.arn
         self.register_outputs(self.outputs)
+
+
+def _check_forward_regions(config: StackConfig) -> None:
+    """forwardRegions are the account's *other* regions: a forwarding stack in the home
+    region would feed the hub bus from the default bus whose own rules already feed the
+    queue (every event twice). The home region is the provider's, known only here."""
+    if not config.forward_regions:
+        return
+    home = aws.get_region().region
+    if home in config.forward_regions:
+        raise ConfigurationError(f"invalid stack configuration:\n  forwardRegions: {home} is "
+                                 "the home region; list only the other regions of this account")

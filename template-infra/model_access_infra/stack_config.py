@@ -19,7 +19,18 @@ from model_access.access import profile_from_settings, validate_profile
 from model_access.catalog import default_catalog
 from model_access.errors import ConfigurationError
 from model_access.patterns import TriggerMode
-from model_access.settings import ANY_ROLE, Env, OwnerChangeMode, Settings
+from model_access.settings import (
+    ANY_ROLE,
+    DEFAULT_MEMBER_ROLE,
+    Env,
+    OwnerChangeMode,
+    Settings,
+)
+from model_access_infra.org_config import (
+    DELEGATED_ADMIN,
+    organization_problems,
+    served_regions,
+)
 
 LAMBDA_RUNTIME: Final = "python3.13"
 LAMBDA_ARCHITECTURE: Final = "arm64"
@@ -86,6 +97,14 @@ class StackConfig:
     metrics_namespace: str = "ModelAccess"
     service_name: str = "model-access"
     tracing: bool = False
+    organization_id: str = ""
+    organizational_unit_ids: tuple[str, ...] = ()
+    member_regions: tuple[str, ...] = ()
+    member_role_name: str = DEFAULT_MEMBER_ROLE
+    member_accounts: tuple[str, ...] = ()
+    management_account_role_arn: str = ""
+    stack_set_call_as: str = DELEGATED_ADMIN
+    forward_regions: tuple[str, ...] = ()
 
     @classmethod
     def from_pulumi(cls, config: pulumi.Config) -> StackConfig:
@@ -126,6 +145,16 @@ class StackConfig:
         return self.create_trail and self.trigger_mode.uses_cloudtrail
 
     @property
+    def hub_bus_wanted(self) -> bool:
+        """The hub's own bus exists when other accounts or regions forward to it."""
+        return bool(self.organization_id or self.forward_regions)
+
+    @property
+    def spokes_wanted(self) -> bool:
+        """StackSets deploy the spokes to the configured OUs."""
+        return bool(self.organizational_unit_ids)
+
+    @property
     def schedule_enabled(self) -> bool:
         return self.backfill_schedule.strip().lower() != SCHEDULE_OFF
 
@@ -156,6 +185,9 @@ class StackConfig:
             Env.METRICS_NAMESPACE: self.metrics_namespace,
             Env.SERVICE_NAME: self.service_name,
             Env.TRACE_DISABLED: str(not self.tracing).lower(),
+            Env.MEMBER_ROLE: self.member_role_name,
+            Env.MEMBER_ACCOUNTS: ",".join(self.member_accounts),
+            Env.REGIONS: ",".join(served_regions(self)),
         }
 
     def runtime_settings(self, account_id: str, partition: str, region: str) -> Settings:
@@ -170,7 +202,8 @@ class StackConfig:
 
     def problems(self) -> list[str]:
         """Everything wrong with this configuration, as sentences naming the config key."""
-        found = [*self._delivery_problems(), *self._function_problems()]
+        found = [*self._delivery_problems(), *self._function_problems(),
+                 *organization_problems(self)]
         try:
             settings = self.runtime_settings("123456789012", "aws", "us-east-1")
             validate_profile(profile_from_settings(settings), default_catalog())

@@ -40,6 +40,7 @@ _ARN_FORMATS = {
     "aws:lambda/layerVersion:LayerVersion": "arn:aws:lambda:{region}:{account}:layer:{name}:1",
     "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
     "aws:cloudwatch/eventRule:EventRule": "arn:aws:events:{region}:{account}:rule/{name}",
+    "aws:cloudwatch/eventBus:EventBus": "arn:aws:events:{region}:{account}:event-bus/{name}",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
     "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
     "aws:s3/bucket:Bucket": "arn:aws:s3:::{name}",
@@ -124,6 +125,9 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             state["arn"] = _ARN_FORMATS[args.typ].format(region=REGION, account=ACCOUNT,
                                                          name=physical)
         resource_id = physical
+        bus = args.inputs.get("eventBusName")
+        if args.typ == "aws:cloudwatch/eventRule:EventRule" and bus and bus != "default":
+            state["arn"] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{bus}/{physical}"
         if args.typ == "aws:sqs/queue:Queue":
             state["url"] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{physical}"
             resource_id = state["url"]

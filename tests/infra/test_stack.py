@@ -17,6 +17,7 @@ from model_access.patterns import (
 )
 from model_access.settings import Env, Settings
 from model_access_cli import package
+from tests.infra.conftest import ORG_CONFIG
 from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun, program_module, run_program
 
 FUNCTION = "aws:lambda/function:Function"
@@ -286,8 +287,11 @@ def test_stack_exports_names_and_dashboard_url(stack: StackRun) -> None:
     )
 
 
-def test_components_parent_and_name_their_children(stack: StackRun) -> None:
+@pytest.mark.parametrize("run", ["stack", "org_stack"])
+def test_components_parent_and_name_their_children(run: str,
+                                                   request: pytest.FixtureRequest) -> None:
     """Every AWS resource belongs to a component and is named after it."""
+    stack = request.getfixturevalue(run)
     components = {r.name for r in stack.resources if not r.custom}
     assert len(components) >= 5
     for resource in stack.resources:
@@ -337,6 +341,8 @@ def test_native_trigger_has_no_trail_and_refuses_one() -> None:
 def _snake_keys(value: Any, where: str) -> list[str]:
     """Nested input keys still in snake case: names the provider SDK did not translate."""
     found = []
+    if isinstance(value, str) and value[:1] in "[{" and where.startswith("pulumi:providers"):
+        value = json.loads(value)  # a provider's nested config travels as JSON text
     if isinstance(value, dict):
         for key, inner in value.items():
             if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", str(key)):
@@ -349,7 +355,8 @@ def _snake_keys(value: Any, where: str) -> list[str]:
 
 
 @pytest.mark.parametrize("config", [{}, {"createTrail": True, "tracing": True},
-                                    {"trigger": "native"}])
+                                    {"trigger": "native"}, ORG_CONFIG,
+                                    {"forwardRegions": ["eu-west-1"]}])
 def test_every_nested_argument_is_known_to_the_installed_provider(config: dict[str, Any]) -> None:
     """pulumi-aws turns each argument name it knows into its camelCase wire name; a snake_case
     key left in any input (a dict argument the SDK does not check) is one this provider
