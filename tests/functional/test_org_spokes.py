@@ -37,7 +37,7 @@ from model_access.settings import Env, Settings
 from tests.conftest import load_event
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:Tried to parse AWS::SQS::QueuePolicy:UserWarning")
+    "ignore:Tried to parse AWS")
 """moto's CloudFormation skips the spoke DLQ's queue policy (checked offline instead)."""
 HUB = "123456789012"
 HOME = "us-east-1"
