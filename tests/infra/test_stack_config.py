@@ -108,3 +108,17 @@ def test_backfill_schedule_off_is_valid() -> None:
     """`off` (any case) disables the sweep without being a schedule expression."""
     config = StackConfig(backfill_schedule="OFF")
     assert (config.schedule_enabled, config.problems()) == (False, [])
+
+
+ORGANIZATION_KEYS = ["organizationId", "organizationalUnitIds", "memberRegions",
+                     "memberRoleName", "memberAccounts", "managementAccountRoleArn",
+                     "stackSetCallAs", "forwardRegions"]
+
+
+def test_org_doc_lists_every_organization_key_with_its_default() -> None:
+    """docs/deploy-org.md's key table has the organization keys and Pulumi.yaml's defaults."""
+    text = (REPO_ROOT / "docs" / "deploy-org.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| `(.*?)` \|", text, flags=re.MULTILINE)
+    entries = declared()
+    assert rows == [(k, shown(entries[k]["default"])) for k in ORGANIZATION_KEYS]
+    assert list(entries)[-len(ORGANIZATION_KEYS):] == ORGANIZATION_KEYS
