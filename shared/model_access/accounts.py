@@ -2,9 +2,10 @@
 
 Forwarding between buses rewrites the envelope (`account`, `region`: the forwarding bus's,
 and moto does the same), so the origin is read from what CloudTrail or SageMaker wrote
-inside the event: `detail.recipientAccountId` and `detail.awsRegion`, or the model ARN
-(`responseElements.modelArn`, `requestParameters.resourceArn`, the native event's
-`resources`/`detail.ModelArn`, a re-drive's `detail.modelArn`). The envelope is never read.
+inside the event: the SageMaker resource ARN it names (`responseElements.modelArn`,
+`requestParameters.resourceArn`, a group name given as an ARN, the native event's
+`resources`/`detail.ModelArn`, a re-drive's `detail.modelArn`), else
+`detail.recipientAccountId` and `detail.awsRegion`. The envelope is never read.
 
 Admission: the hub's own account is always served; another account only when
 `MODEL_ACCESS_MEMBER_ACCOUNTS` lists it, or, with `organization`, when Organizations says
@@ -13,15 +14,18 @@ it is an ACTIVE member (that check needs AWS: `aws/member_sessions.py` makes it)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from model_access.arns import parse_model_arn
 from model_access.errors import BadEventError
 from model_access.outcomes import Outcome
 from model_access.settings import Settings
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_ACCOUNT = re.compile(r"^\d{12}$")
 
 
 @dataclass(frozen=True)
@@ -53,55 +57,60 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _model_arns(event: Mapping[str, Any], detail: Mapping[str, Any]) -> Iterator[str]:
-    """Every model ARN the event itself names, wherever its shape puts one."""
-    candidates = [
-        _mapping(detail.get("responseElements")).get("modelArn"),
-        _mapping(detail.get("requestParameters")).get("resourceArn"),
-        detail.get("ModelArn"),
-        detail.get("modelArn"),
-    ]
+def _sagemaker_origin(text: str) -> Origin | None:
+    """The account and region of any SageMaker ARN (model, model package group, version)."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sagemaker" or "/" not in parts[5]:
+        return None
+    region, account = parts[3], parts[4]
+    if not (_REGION.match(region) and _ACCOUNT.match(account)):
+        return None
+    return Origin(account, region)
+
+
+def _named_origins(event: Mapping[str, Any], detail: Mapping[str, Any]) -> set[Origin]:
+    """Where the SageMaker resources the event itself names live: top-level ARNs of the
+    request and response (a name may be given as an ARN), the native event's `resources`
+    and `ModelArn`, a re-drive's `modelArn`. Nested values (a container's model package)
+    are not the resource the call acted on and are not read."""
+    candidates: list[Any] = [detail.get(key) for key in ("ModelArn", "modelArn", "resourceArn")]
+    for block in (detail.get("requestParameters"), detail.get("responseElements")):
+        candidates += list(_mapping(block).values())
     resources = event.get("resources")
     if isinstance(resources, list):
         candidates += resources
-    for candidate in candidates:
-        if (text := _text(candidate)) and parse_model_arn(text) is not None:
-            yield text
+    return {origin for c in candidates
+            if (text := _text(c)) and (origin := _sagemaker_origin(text)) is not None}
 
 
 def event_origin(event: Any, default: Origin | None = None) -> Origin:
-    """The account and region an EventBridge event is about; BadEventError when the event
-    contradicts itself (a model ARN of another account or region than the CloudTrail
-    record's) or names neither and no `default` is given (an operator's re-drive by model
-    name is about the hub: pass the hub's account and home region). Never reads the
-    envelope's `account` or `region`."""
+    """The account and region an EventBridge event is about: those of the SageMaker resource
+    it names (a cross-account call is about the resource's account, whichever account's
+    copy of the record this is), else the record's `recipientAccountId` and `awsRegion`.
+    BadEventError when it names resources in several places, or nothing and no `default`
+    is given (an operator's re-drive by name is about the hub: pass the hub's account and
+    home region). Never reads the envelope's `account` or `region`."""
     if not isinstance(event, Mapping) or not isinstance(event.get("detail"), Mapping):
         raise BadEventError("event has no 'detail' object: no account or region to read")
     detail: Mapping[str, Any] = event["detail"]
-    origins = {Origin(m.account, m.region)
-               for m in map(parse_model_arn, _model_arns(event, detail)) if m is not None}
+    named = _named_origins(event, detail)
+    if len(named) > 1:
+        raise BadEventError(f"event names resources in {sorted(map(str, named))}: "
+                            "not one account and region")
+    if named:
+        return named.pop()
     account, region = _text(detail.get("recipientAccountId")), _text(detail.get("awsRegion"))
     if account and region:
-        recorded = Origin(account, region)
-        if origins - {recorded}:
-            raise BadEventError(f"model ARN of {sorted(map(str, origins))} contradicts the "
-                                f"record's account {account} and region {region}")
-        return recorded
-    if not origins and not account and not region and default is not None:
+        return Origin(account, region)
+    if default is not None and not account and not region:
         return default
-    if len(origins) != 1:
-        raise BadEventError("event names no account and region (detail.recipientAccountId "
-                            f"and detail.awsRegion, or one model ARN): {len(origins)} found")
-    (origin,) = origins
-    if (account and account != origin.account) or (region and region != origin.region):
-        raise BadEventError(f"model ARN of {origin} contradicts the record")
-    return origin
+    raise BadEventError("event names no account and region (a SageMaker ARN, or "
+                        "detail.recipientAccountId and detail.awsRegion)")
 
 
 def origin_of_arn(arn: str) -> Origin | None:
-    """The account and region of a model ARN (None when `arn` is not one)."""
-    model = parse_model_arn(arn)
-    return None if model is None else Origin(model.account, model.region)
+    """The account and region of a SageMaker resource ARN (None when `arn` is not one)."""
+    return _sagemaker_origin(arn)
 
 
 def admission(account: str, settings: Settings, hub_account: str) -> Admission:

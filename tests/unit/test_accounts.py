@@ -26,7 +26,10 @@ STRANGER = "999999999999"
 OTHER_REGION = "eu-west-1"
 FIXTURES = ["lambda/create-model.json", "lambda/add-tags-owner.json",
             "lambda/delete-model.json", "lambda/native-create-model.json",
-            "lambda/reconcile-model.json"]
+            "lambda/reconcile-model.json", "lambda/create-model-package-group.json",
+            "lambda/create-model-package-group-arn-as-name.json",
+            "lambda/delete-model-package-group.json", "lambda/add-tags-model-package-group.json",
+            "lambda/add-tags-model-package-version.json"]
 
 
 def forwarded(name: str, account: str = MEMBER, region: str = OTHER_REGION) -> Any:
@@ -50,12 +53,29 @@ def test_event_origin_of_hub_events_is_the_hub(name: str) -> None:
     assert event_origin(load_event(name)) == Origin(ACCOUNT, REGION)
 
 
-def test_event_origin_refuses_a_model_arn_that_contradicts_the_record() -> None:
-    """A CloudTrail record of one account whose model ARN names another is not believed."""
-    event = load_event("lambda/create-model.json")
-    event["detail"]["recipientAccountId"] = MEMBER
-    with pytest.raises(BadEventError, match="contradicts"):
+def test_event_origin_of_a_cross_account_call_is_the_resources_account() -> None:
+    """A call naming another account's group (the hub's copy of the record): the event is
+    about where the group lives, which the hub then serves or refuses (AccountNotMember)."""
+    event = load_event("lambda/delete-model-package-group-foreign-arn.json")
+    assert event["detail"]["recipientAccountId"] == ACCOUNT
+    assert event_origin(event) == Origin("210987654321", REGION)
+
+
+def test_event_origin_refuses_resources_in_several_accounts() -> None:
+    """An event naming its model in two accounts (resources and detail.ModelArn) is not
+    believed."""
+    event = load_event("lambda/native-create-model.json")
+    event["detail"]["ModelArn"] = event["detail"]["ModelArn"].replace(ACCOUNT, MEMBER)
+    with pytest.raises(BadEventError, match="names resources in"):
         event_origin(event)
+
+
+def test_event_origin_ignores_arns_nested_in_the_request() -> None:
+    """A container's model package of another account (nested) does not move the model."""
+    event = load_event("lambda/create-model.json")
+    event["detail"]["requestParameters"]["primaryContainer"]["modelPackageName"] = (
+        f"arn:aws:sagemaker:{REGION}:865070037744:model-package/vendor-model")
+    assert event_origin(event) == Origin(ACCOUNT, REGION)
 
 
 def test_event_origin_uses_the_arn_when_the_record_lacks_account_or_region() -> None:
@@ -82,11 +102,14 @@ def test_event_origin_refuses_what_is_not_an_event(event: Any) -> None:
         event_origin(event)
 
 
-def test_origin_of_arn_reads_model_arns_only() -> None:
-    """A model ARN gives its account and region; anything else gives None."""
+def test_origin_of_arn_reads_sagemaker_resource_arns_only() -> None:
+    """A SageMaker resource ARN gives its account and region; anything else gives None."""
     assert origin_of_arn(f"arn:aws:sagemaker:{OTHER_REGION}:{MEMBER}:model/m") == Origin(
         MEMBER, OTHER_REGION)
-    assert origin_of_arn(f"arn:aws:sagemaker:{REGION}:{MEMBER}:endpoint/e") is None
+    assert origin_of_arn(
+        f"arn:aws:sagemaker:{REGION}:{MEMBER}:model-package/g/3") == Origin(MEMBER, REGION)
+    assert origin_of_arn(f"arn:aws:iam::{MEMBER}:role/r") is None
+    assert origin_of_arn(f"arn:aws:sagemaker:{REGION}:*:model/m") is None
 
 
 @pytest.mark.parametrize(("members", "account", "expected"), [
