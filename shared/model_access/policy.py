@@ -125,7 +125,7 @@ class PolicyShape:
         """Per kind: the size its statements add beyond the ARNs' own forms, comma included."""
         out: dict[str, int] = {}
         for kind in KINDS:
-            probe = (f"arn:{self.scope.partition}:sagemaker:{self.scope.region}:"
+            probe = (f"arn:{self.scope.partition}:sagemaker:us-east-1:"
                      f"{self.scope.account or '000000000000'}:{kind.name}/"
                      "x")
             text = ",".join(to_json(st) for st in self._section(kind.name, [probe]))

@@ -4,6 +4,12 @@ Two shapes arrive: an SQS batch whose bodies are EventBridge events (the product
 and one EventBridge event invoked directly (re-driving a single event by hand). A batch is
 coalesced: records naming the same model are reconciled once, and each role once.
 
+Each hint is routed to the account and region its resource lives in (the resource ARN, else
+CloudTrail's `recipientAccountId`/`awsRegion`, never the envelope, which forwarding between
+buses rewrites): the hub's own account and home region as always, a member account through
+its member role (`Runtime.for_origin`), an account the hub does not serve refused as
+`AccountNotMember` before any AWS call. Each origin is reconciled on its own.
+
 Only the entry path knows whether the caller an event names can be believed: a record read
 from our event queue (whose policy admits nothing but the stack's EventBridge rules) is
 trusted; a direct invoke is a hint that still triggers a reconcile, but its caller is not
@@ -24,9 +30,15 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
-from model_access.arns import ResourceKey
+from model_access.accounts import Origin, refusal
+from model_access.arns import ResourceKey, parse_resource_arn
 from model_access.deadline import Deadline
-from model_access.errors import BadEventError, RetryableError
+from model_access.errors import (
+    AccountNotMemberError,
+    BadEventError,
+    MemberUnavailableError,
+    RetryableError,
+)
 from model_access.events import Ignored, ModelHint, parse_body, parse_event
 from model_access.observability import count_calls, count_outcome, logger
 from model_access.outcomes import Outcome
@@ -48,6 +60,17 @@ class RecordOutcome:
     key: ResourceKey | None = None
     kind: str | None = None
     """The resource kind the record was about, when known (for the log line)."""
+    retry_delay: int | None = None
+    """Seconds before a retryable record should come back (a busy role), when shorter than
+    the queue's visibility timeout."""
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A hint and the runtime of the account and region it is about."""
+
+    hint: ModelHint
+    runtime: Runtime
 
 
 def handle(event: Any, runtime: Runtime, context: Any = None) -> dict[str, Any]:
@@ -68,19 +91,14 @@ def handle(event: Any, runtime: Runtime, context: Any = None) -> dict[str, Any]:
 
 def _handle_batch(event: dict[str, Any], runtime: Runtime,
                   deadline: Deadline) -> dict[str, Any]:
-    parsed: dict[str, ModelHint | RecordOutcome] = {}
-    receive_counts: dict[ResourceKey, int] = {}
+    parsed: dict[str, Routed | RecordOutcome] = {}
+    counts: dict[str, int] = {}
     for raw in event["Records"]:
         record = SQSRecord(raw)
         parsed[record.message_id] = _parse_record(record, runtime)
-        hint = parsed[record.message_id]
-        if isinstance(hint, ModelHint):
-            count = int(record.attributes.approximate_receive_count or 1)
-            receive_counts[hint.key] = max(receive_counts.get(hint.key, 0), count)
-    hints = [h for h in parsed.values() if isinstance(h, ModelHint)]
-    report = _reconcile(hints, runtime, receive_counts, deadline)
-    outcomes = _record_outcomes(parsed, report)
-    _delay_retries(event["Records"], outcomes, report, runtime)
+        counts[record.message_id] = int(record.attributes.approximate_receive_count or 1)
+    outcomes = _reconcile_by_origin(parsed, counts, deadline)
+    _delay_retries(event["Records"], outcomes, runtime)
 
     def record_handler(record: SQSRecord) -> None:
         result = outcomes[record.message_id]
@@ -91,23 +109,42 @@ def _handle_batch(event: dict[str, Any], runtime: Runtime,
     return dict(process_partial_response(event, record_handler, processor))
 
 
+def _reconcile_by_origin(parsed: Mapping[str, Routed | RecordOutcome],
+                         counts: Mapping[str, int], deadline: Deadline,
+                         ) -> dict[str, RecordOutcome]:
+    """Reconcile each origin's hints once (hub first), and name every record's outcome."""
+    outcomes = _record_outcomes({m: o for m, o in parsed.items()
+                                 if isinstance(o, RecordOutcome)}, Report(), None)
+    by_origin: dict[tuple[str | None, str], tuple[Runtime, dict[str, ModelHint]]] = {}
+    for message_id, item in parsed.items():
+        if isinstance(item, Routed):
+            scope = item.runtime.scope
+            entry = by_origin.setdefault((scope.account, scope.region), (item.runtime, {}))
+            entry[1][message_id] = item.hint
+    for origin_runtime, hints in sorted(by_origin.values(), key=lambda v: v[0].hub is not None):
+        receive_counts: dict[ResourceKey, int] = {}
+        for message_id, hint in hints.items():
+            receive_counts[hint.key] = max(receive_counts.get(hint.key, 0), counts[message_id])
+        report = _reconcile(list(hints.values()), origin_runtime, receive_counts, deadline)
+        outcomes.update(_record_outcomes(hints, report, origin_runtime))
+    return outcomes
+
+
 def _handle_direct(event: Any, runtime: Runtime, deadline: Deadline) -> dict[str, Any]:
     item = _classify(lambda: parse_event(event, runtime.settings.owner_tag_key),
                      _event_id(event), runtime)
-    hints = [item] if isinstance(item, ModelHint) else []
-    report = _reconcile(hints, runtime, {}, deadline)
-    result = _record_outcomes({"direct": item}, report)["direct"]
+    result = _reconcile_by_origin({"direct": item}, {"direct": 1}, deadline)["direct"]
     if result.outcome.is_retryable:
         # An async invoke is retried by Lambda and then goes to its failure destination.
         raise RetryableError(f"{result.outcome}: {result.reason}")
     return {"eventId": result.event_id, "outcome": result.outcome.value, "reason": result.reason}
 
 
-def _parse_record(record: SQSRecord, runtime: Runtime) -> ModelHint | RecordOutcome:
+def _parse_record(record: SQSRecord, runtime: Runtime) -> Routed | RecordOutcome:
     item = _classify(lambda: parse_body(record.body, runtime.settings.owner_tag_key),
                      record.message_id, runtime)
-    if isinstance(item, ModelHint) and from_event_queue(record.event_source_arn, runtime):
-        return replace(item, caller_trusted=True)
+    if isinstance(item, Routed) and from_event_queue(record.event_source_arn, runtime):
+        return replace(item, hint=replace(item.hint, caller_trusted=True))
     return item
 
 
@@ -124,17 +161,40 @@ def from_event_queue(source_arn: str | None, runtime: Runtime) -> bool:
 
 def _classify(
     parse: Callable[[], ModelHint | Ignored], fallback_id: str, runtime: Runtime
-) -> ModelHint | RecordOutcome:
-    """A hint to reconcile, or the record's final outcome when there is nothing to reconcile."""
+) -> Routed | RecordOutcome:
+    """A hint routed to its origin's runtime, or the record's final outcome when there is
+    nothing to reconcile (or nothing the hub may do there)."""
     try:
         hint = parse()
     except BadEventError as exc:
         return RecordOutcome(fallback_id, Outcome.BAD_EVENT, str(exc))
     if isinstance(hint, Ignored):
         return RecordOutcome(hint.event_id, hint.outcome, hint.reason, kind=hint.kind)
-    if (problem := foreign_model(hint, runtime.scope)) is not None:  # before grouping by name
+    origin = hint_origin(hint, runtime)
+    target = runtime
+    if (origin.account, origin.region) != (runtime.scope.account, runtime.scope.region):
+        refused = refusal(origin, runtime.settings, runtime.scope.account or "")
+        if refused is None:
+            try:
+                target = runtime.for_origin(origin.account, origin.region)
+            except AccountNotMemberError as exc:
+                refused = (Outcome.ACCOUNT_NOT_MEMBER, str(exc))
+            except MemberUnavailableError as exc:
+                refused = (Outcome.MEMBER_UNAVAILABLE, str(exc))
+        if refused is not None:
+            return RecordOutcome(hint.event_id, refused[0], refused[1], hint.key, hint.kind)
+    if (problem := foreign_model(hint, target.scope)) is not None:  # before grouping by name
         return RecordOutcome(hint.event_id, Outcome.FOREIGN_MODEL, problem, hint.key, hint.kind)
-    return hint
+    return Routed(hint, target)
+
+
+def hint_origin(hint: ModelHint, runtime: Runtime) -> Origin:
+    """The account and region a hint is about: its resource ARN's, else the CloudTrail
+    record's (`recipientAccountId`, `awsRegion`), else the hub's (a re-drive by name)."""
+    parsed = parse_resource_arn(hint.model_arn) if hint.model_arn else None
+    if parsed is not None:
+        return Origin(parsed.account, parsed.region)
+    return Origin(hint.account or runtime.scope.account or "", hint.region)
 
 
 def _reconcile(hints: list[ModelHint], runtime: Runtime,
@@ -154,9 +214,12 @@ def _reconcile(hints: list[ModelHint], runtime: Runtime,
 
 
 def _record_outcomes(
-    parsed: Mapping[str, ModelHint | RecordOutcome], report: Report
+    parsed: Mapping[str, ModelHint | RecordOutcome], report: Report, runtime: Runtime | None,
 ) -> dict[str, RecordOutcome]:
-    """Map results back to records; log one line per record, count one metric per model."""
+    """Map results back to records; log one line per record, count one metric per model.
+    The account and region are in the log line (never a metric dimension)."""
+    where = ({"account": runtime.scope.account, "region": runtime.scope.region}
+             if runtime is not None else {})
     outcomes: dict[str, RecordOutcome] = {}
     counted: set[ResourceKey] = set()
     for message_id, item in parsed.items():
@@ -172,8 +235,10 @@ def _record_outcomes(
         if not coalesced:
             counted.add(item.key)
             count_outcome(result.outcome)
-        outcomes[message_id] = RecordOutcome(item.event_id, result.outcome, result.reason, item.key)
+        outcomes[message_id] = RecordOutcome(item.event_id, result.outcome, result.reason,
+                                             item.key, item.kind, result.retry_delay)
         logger.info(result.reason, extra={
+            **where,
             "event_id": item.event_id, "message_id": message_id, "trigger": item.trigger.value,
             "via": item.trigger.via, "kind": item.kind, "model_name": item.model_name,
             "model_arn": result.model_arn or item.model_arn, "owner": result.owner,
@@ -183,26 +248,23 @@ def _record_outcomes(
         })
     for role, repair in report.repairs:
         count_outcome(Outcome.REPAIRED)
-        logger.info(repair, extra={"outcome": Outcome.REPAIRED.value, "role": role})
+        logger.info(repair, extra={**where, "outcome": Outcome.REPAIRED.value, "role": role})
     return outcomes
 
 
 def _delay_retries(records: list[dict[str, Any]], outcomes: Mapping[str, RecordOutcome],
-                   report: Report, runtime: Runtime) -> None:
+                   runtime: Runtime) -> None:
     """Bring back soon (jittered) the records whose role another worker held, instead of
     after the queue's whole visibility timeout; best effort (failure: normal timeout)."""
     by_queue: dict[str, list[dict[str, Any]]] = {}
     for raw in records:
         record = SQSRecord(raw)
         outcome = outcomes.get(record.message_id)
-        if outcome is None or outcome.key is None or not outcome.outcome.is_retryable:
-            continue
-        result = report.results.get(outcome.key)
-        if result is None or result.retry_delay is None:
+        if outcome is None or not outcome.outcome.is_retryable or outcome.retry_delay is None:
             continue
         by_queue.setdefault(record.event_source_arn, []).append({
             "Id": str(len(by_queue.get(record.event_source_arn, []))),
-            "ReceiptHandle": record.receipt_handle, "VisibilityTimeout": result.retry_delay})
+            "ReceiptHandle": record.receipt_handle, "VisibilityTimeout": outcome.retry_delay})
     for queue_arn, entries in by_queue.items():
         try:
             url = _queue_url(queue_arn, runtime)

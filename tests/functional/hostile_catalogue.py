@@ -248,8 +248,8 @@ def foreign_account_event(s: Scene) -> Case:
 def foreign_twin(s: Scene) -> Case:
     real = s.owned("alice")
     twin = json.loads(json.dumps(real).replace(ACCOUNT, OTHER_ACCOUNT))
-    return Case([twin, real], owner="alice", outcomes=[Outcome.FOREIGN_MODEL, GRANT],
-                metrics={Outcome.FOREIGN_MODEL: 1, GRANT: 1})
+    return Case([twin, real], owner="alice", outcomes=[Outcome.ACCOUNT_NOT_MEMBER, GRANT],
+                metrics={Outcome.ACCOUNT_NOT_MEMBER: 1, GRANT: 1})
 
 
 def foreign_region_arn(s: Scene) -> Case:
@@ -588,12 +588,14 @@ ROWS: Final[tuple[Row, ...]] = (
         create_with_name_only, "the name is enough: SageMaker returns the ARN"),
     Row("E20", "envelope", "`modelName` and `modelArn` name different models", BAD,
         name_and_arn_disagree, "a record that contradicts itself is not trusted"),
-    Row("E21", "envelope", "model ARN of another account", Outcome.FOREIGN_MODEL,
-        foreign_account_arn, "this deployment serves one account"),
-    Row("E22", "envelope", "event of another account (`recipientAccountId`)",
-        Outcome.FOREIGN_MODEL, foreign_account_event, "this deployment serves one account"),
+    Row("E21", "envelope", "model ARN of another account", Outcome.ACCOUNT_NOT_MEMBER,
+        foreign_account_arn, "the hub serves its own account and `MODEL_ACCESS_MEMBER_ACCOUNTS` "
+        "only; refused before any AWS call"),
+    Row("E22", "envelope", "event of another account (`recipientAccountId`) naming our model",
+        Outcome.FOREIGN_MODEL, foreign_account_event,
+        "a record that contradicts itself is not acted on; the sweep settles the model"),
     Row("E23", "envelope", "a foreign-account twin of a real CreateModel, in the same batch",
-        Outcome.FOREIGN_MODEL, foreign_twin,
+        Outcome.ACCOUNT_NOT_MEMBER, foreign_twin,
         "judged per record: the twin is refused, the real event next to it is granted",
         direct=False),
     Row("E24", "envelope", "model ARN of another region (event's region ours)",
@@ -750,7 +752,7 @@ ROWS: Final[tuple[Row, ...]] = (
         "longer than IAM allows"),
     # Registry
     Row("R01", "registry", "DeleteModelPackageGroup naming the group by an ARN of another "
-        "account", Outcome.FOREIGN_MODEL, group_arn_of_another_account,
+        "account", Outcome.ACCOUNT_NOT_MEMBER, group_arn_of_another_account,
         "the name member may hold an ARN: it is checked like any ARN; alice keeps her grant"),
     Row("R02", "registry", "DeleteModelPackageGroup naming the group by an ARN of another "
         "region", Outcome.FOREIGN_MODEL, group_arn_of_another_region,

@@ -69,6 +69,16 @@ class Clients:
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
 
+    @property
+    def session(self) -> boto3.Session | None:
+        """The session given (None: boto3's default chain)."""
+        return self._session
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The endpoint given (a local moto server), for clients of other accounts."""
+        return self._endpoint_url
+
     def _client(self, service: str) -> Any:
         with self._lock:
             client = self._cache.get(service)

@@ -42,8 +42,12 @@ class RoleLeases:
         wait_seconds: float,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        namespace: str = "",
     ) -> None:
         self._db = client
+        self._prefix = namespace + LEASE_PREFIX
+        """Leases of another account's roles live under its namespace (`account_namespace`):
+        one writer per (account, role), whichever region the event came from."""
         self._table = table
         self._ttl = lease_seconds
         self.wait_seconds = wait_seconds
@@ -88,7 +92,7 @@ class RoleLeases:
         now = str(int(self._clock()))
         return [{
             "TableName": self._table,
-            "Key": {"pk": {"S": LEASE_PREFIX + role}},
+            "Key": {"pk": {"S": self._prefix + role}},
             "ConditionExpression": "#o = :o AND expires_at >= :now",
             "ExpressionAttributeNames": {"#o": "owner"},
             "ExpressionAttributeValues": {":o": {"S": self.owner}, ":now": {"N": now}},
@@ -102,7 +106,7 @@ class RoleLeases:
                 try:
                     self._db.delete_item(
                         TableName=self._table,
-                        Key={"pk": {"S": LEASE_PREFIX + role}},
+                        Key={"pk": {"S": self._prefix + role}},
                         ConditionExpression="#o = :o",
                         ExpressionAttributeNames={"#o": "owner"},
                         ExpressionAttributeValues={":o": {"S": self.owner}},
@@ -124,7 +128,7 @@ class RoleLeases:
                 self._db.put_item(
                     TableName=self._table,
                     Item={
-                        "pk": {"S": LEASE_PREFIX + role},
+                        "pk": {"S": self._prefix + role},
                         "owner": {"S": self.owner},
                         "expires_at": {"N": str(int(now + self._ttl))},
                     },

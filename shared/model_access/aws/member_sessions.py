@@ -113,7 +113,8 @@ class MemberSessions:
                 session, expires = current.session, current.expires
             cached = self._clients.get((account, region))
             if cached is None or cached[0] != expires:
-                cached = (expires, Clients(session, region=region, counter=self._hub.counter))
+                cached = (expires, Clients(session, region=region, counter=self._hub.counter,
+                                           endpoint_url=self._hub.endpoint_url))
                 self._clients[(account, region)] = cached
             return cached[1]
 

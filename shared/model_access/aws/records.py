@@ -34,10 +34,26 @@ def record_pk(key: ResourceKey) -> str:
     return f"{key.kind}#{key.region}#{key.name_lower}"
 
 
-def _resource_filter() -> tuple[str, dict[str, Any]]:
-    """A scan filter for resource records of every kind (leases, roles, sweeps skipped)."""
+def account_namespace(account: str | None, hub_account: str | None) -> str:
+    """The key prefix of an account's items in the hub's table: none for the hub's own
+    account (its keys are what they were before organizations), `acct#<id>#` for a member."""
+    if not account or account == hub_account:
+        return ""
+    return f"acct#{account}#"
+
+
+def namespaced(item: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """A serialized item with its `pk` moved into `namespace`."""
+    if not namespace:
+        return item
+    return {**item, "pk": {"S": namespace + item["pk"]["S"]}}
+
+
+def _resource_filter(namespace: str = "") -> tuple[str, dict[str, Any]]:
+    """A scan filter for one namespace's resource records of every kind (leases, roles,
+    sweeps and other accounts' items skipped)."""
     clauses = [f"begins_with(pk, :k{i})" for i in range(len(KINDS))]
-    values = {f":k{i}": {"S": kind.record_prefix()} for i, kind in enumerate(KINDS)}
+    values = {f":k{i}": {"S": namespace + kind.record_prefix()} for i, kind in enumerate(KINDS)}
     return "(" + " OR ".join(clauses) + ")", values
 
 
@@ -113,16 +129,18 @@ class GrantRecord:
 class GrantRecords:
     """Reads and conditional writes of grant records."""
 
-    def __init__(self, client: DynamoDBClient, table: str, *, now: Any = time.time) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, *, now: Any = time.time,
+                 namespace: str = "") -> None:
         self._db = client
         self._table = table
         self._now = now
+        self.namespace = namespace
 
     def get_many(self, keys: Iterable[ResourceKey], *, consistent: bool = True) -> dict[
         ResourceKey, GrantRecord
     ]:
         """Current records (a blank one, version 0, for a model never seen)."""
-        wanted = {record_pk(k): k for k in keys}
+        wanted = {self.namespace + record_pk(k): k for k in keys}
         found: dict[ResourceKey, GrantRecord] = {k: GrantRecord(k) for k in wanted.values()}
         for raw in batch_get(self._db, self._table, sorted(wanted), consistent):
             record = GrantRecord.from_item(raw)
@@ -132,13 +150,15 @@ class GrantRecords:
     def by_role(self, role: str) -> list[GrantRecord]:
         """Every record whose grant is held by `role` (the sparse `by-role` index)."""
         out: list[GrantRecord] = []
+        kinds, values = _resource_filter(self.namespace)
         with translated("Query by-role"):
             pages = self._db.get_paginator("query").paginate(
                 TableName=self._table,
                 IndexName=ROLE_INDEX,
                 KeyConditionExpression="#r = :r",
+                FilterExpression=kinds,  # the same role name in another account is not this
                 ExpressionAttributeNames={"#r": "role"},
-                ExpressionAttributeValues={":r": {"S": role}},
+                ExpressionAttributeValues={":r": {"S": role}, **values},
             )
             for page in pages:
                 out += [GrantRecord.from_item(i) for i in page.get("Items", [])]
@@ -146,7 +166,7 @@ class GrantRecords:
 
     def scan_held(self) -> Iterator[GrantRecord]:
         """Every resource record naming a role that may hold its grant (the sweep's to-do)."""
-        kinds, values = _resource_filter()
+        kinds, values = _resource_filter(self.namespace)
         with translated("Scan held"):
             pages = self._db.get_paginator("scan").paginate(
                 TableName=self._table,
@@ -161,7 +181,7 @@ class GrantRecords:
 
     def scan(self) -> Iterator[GrantRecord]:
         """Every resource record (leases, roles, sweeps skipped), page by page."""
-        kinds, values = _resource_filter()
+        kinds, values = _resource_filter(self.namespace)
         with translated("Scan"):
             pages = self._db.get_paginator("scan").paginate(
                 TableName=self._table,

@@ -16,7 +16,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from model_access.arns import ResourceKey
-from model_access.aws.records import GrantRecord, batch_get, record_pk
+from model_access.aws.records import GrantRecord, batch_get, namespaced, record_pk
 from model_access.aws.translate import error_code, translated
 from model_access.errors import AwsTransientError, ConcurrentUpdateError, LeaseLostError
 from model_access.grants import RoleGrants, WrittenPolicy
@@ -84,21 +84,24 @@ def role_from_item(raw: Mapping[str, Any]) -> RoleGrants:
 class GrantStore:
     """Consistent reads of model and role records, and their all-or-nothing commit."""
 
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, *, namespace: str = "") -> None:
         self._db = client
         self._table = table
+        self.namespace = namespace
+        """Another account's records live under its prefix (`records.account_namespace`)."""
 
     def read(
         self, keys: Iterable[ResourceKey], roles: Iterable[str], *, consistent: bool = True
     ) -> tuple[dict[ResourceKey, GrantRecord], dict[str, RoleGrants]]:
         """Model records (blank when absent) and role records (empty when absent), batched."""
-        key_of = {record_pk(k): k for k in keys}
-        role_of = {role_pk(r): r for r in roles}
+        ns = self.namespace
+        key_of = {ns + record_pk(k): k for k in keys}
+        role_of = {ns + role_pk(r): r for r in roles}
         records = {k: GrantRecord(k) for k in key_of.values()}
         grants = {r.lower(): RoleGrants(r) for r in role_of.values()}
         for raw in batch_get(self._db, self._table, sorted(set(key_of) | set(role_of)),
                              consistent):
-            pk = raw["pk"]["S"]
+            pk = raw["pk"]["S"][len(ns):]
             if pk.startswith(ROLE_PREFIX):
                 role = role_from_item(raw)
                 grants[role.key] = role
@@ -112,7 +115,8 @@ class GrantStore:
         with translated("Scan roles"):
             pages = self._db.get_paginator("scan").paginate(
                 TableName=self._table, FilterExpression="begins_with(pk, :p)",
-                ExpressionAttributeValues={":p": {"S": ROLE_PREFIX}}, ConsistentRead=True)
+                ExpressionAttributeValues={":p": {"S": self.namespace + ROLE_PREFIX}},
+                ConsistentRead=True)
             for page in pages:
                 for item in page.get("Items", []):
                     yield role_from_item(item)
@@ -121,7 +125,7 @@ class GrantStore:
         """Forget a role's record (uninstall): unconditional, the policies are gone."""
         with translated("DeleteItem role"):
             self._db.delete_item(TableName=self._table,
-                                 Key={"pk": {"S": role_pk(grants.role_name)}})
+                                 Key={"pk": {"S": self.namespace + role_pk(grants.role_name)}})
 
     def commit(
         self,
@@ -136,14 +140,15 @@ class GrantStore:
         version condition failed; a role record conflict raises ConcurrentUpdateError.
         """
         items: list[tuple[str, dict[str, Any], ResourceKey | str]] = []
-        items += [("Put", _conditional_put(self._table, r.to_item(), r.version), r.key)
-                  for r in records]
+        ns = self.namespace
+        items += [("Put", _conditional_put(self._table, namespaced(r.to_item(), ns), r.version),
+                   r.key) for r in records]
         for role in roles:
             if role.empty:
-                items.append(("Delete", _conditional_delete(self._table, role), role.key))
+                items.append(("Delete", _conditional_delete(self._table, role, ns), role.key))
             else:
-                items.append(("Put", _conditional_put(self._table, role_to_item(role),
-                                                      role.version), role.key))
+                items.append(("Put", _conditional_put(
+                    self._table, namespaced(role_to_item(role), ns), role.version), role.key))
         room = TRANSACTION_ITEMS - len(fence)
         conflicts: set[ResourceKey] = set()
         for start in range(0, len(items), room):
@@ -187,7 +192,7 @@ def _conditional_put(table: str, item: dict[str, Any], version: int) -> dict[str
             "ExpressionAttributeValues": {":v": {"N": str(max(previous, 0))}}}
 
 
-def _conditional_delete(table: str, role: RoleGrants) -> dict[str, Any]:
-    return {"TableName": table, "Key": {"pk": {"S": role_pk(role.role_name)}},
+def _conditional_delete(table: str, role: RoleGrants, namespace: str) -> dict[str, Any]:
+    return {"TableName": table, "Key": {"pk": {"S": namespace + role_pk(role.role_name)}},
             "ConditionExpression": "attribute_not_exists(pk) OR version = :v",
             "ExpressionAttributeValues": {":v": {"N": str(max(role.version - 1, 0))}}}

@@ -1,0 +1,162 @@
+"""The hub serves member accounts and other regions through the same engine (in-process moto).
+
+moto maps AssumeRole credentials to the account in the role ARN, so a member's roles and
+models are created with member credentials and the hub's provisioner, handed a CloudTrail
+event from that account, must write that member's IAM and never the hub's.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from model_access.aws.clients import Clients
+from model_access.provisioner import handle
+from model_access_cli import cloudtrail
+from tests.functional.world import ACCOUNT, ELIGIBLE_TAG, TRUST, World
+
+MEMBER = "111111111111"
+SECOND = "222222222222"
+STRANGER = "999999999999"
+OTHER_REGION = "eu-west-1"
+ORG_ENV = {"MODEL_ACCESS_MEMBER_ACCOUNTS": f"{MEMBER},{SECOND}",
+           "MODEL_ACCESS_REGIONS": OTHER_REGION}
+
+
+def account_clients(hub: Clients, account: str, region: str = "us-east-1") -> Clients:
+    """Clients acting in `account` (moto: credentials of a role assumed there)."""
+    creds = hub.sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/model-access-member",
+                                RoleSessionName="setup")["Credentials"]
+    session = boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                            aws_secret_access_key=creds["SecretAccessKey"],
+                            aws_session_token=creds["SessionToken"])
+    return Clients(session, region=region)
+
+
+def owner_role(clients: Clients, name: str) -> None:
+    clients.iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST,
+                            Tags=[{"Key": k, "Value": v} for k, v in ELIGIBLE_TAG.items()])
+
+
+def model(clients: Clients, name: str, owner: str) -> str:
+    arn: str = clients.sagemaker.create_model(
+        ModelName=name, ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sm-exec",
+        PrimaryContainer={"Image": "img"}, Tags=[{"Key": "owner-role", "Value": owner}],
+    )["ModelArn"]
+    return arn
+
+
+def create_event(name: str, arn: str, account: str, region: str = "us-east-1",
+                 ) -> dict[str, Any]:
+    """The CloudTrail event as the hub's bus receives it: forwarded, so the envelope names
+    the hub (EventBridge rewrites it); the record inside names the member."""
+    event = cloudtrail.envelope(cloudtrail.create_model(name, arn, account=account,
+                                                        region=region))
+    event["account"], event["region"] = ACCOUNT, "us-east-1"
+    return event
+
+
+def tool_policies(clients: Clients) -> dict[str, list[str]]:
+    """Tool policy name -> resources granted, in one account."""
+    out: dict[str, list[str]] = {}
+    for page in clients.iam.get_paginator("list_policies").paginate(
+            Scope="Local", PathPrefix="/model-access/"):
+        for policy in page["Policies"]:
+            doc = clients.iam.get_policy_version(
+                PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+            document = doc["PolicyVersion"]["Document"]
+            if isinstance(document, str):
+                document = json.loads(document)
+            out[policy["PolicyName"]] = sorted(
+                r for st in document["Statement"] for r in st["Resource"])
+    return out
+
+
+@pytest.fixture
+def org(world: World) -> tuple[World, Clients, Clients]:
+    member = account_clients(world.clients, MEMBER)
+    member_eu = account_clients(world.clients, MEMBER, OTHER_REGION)
+    owner_role(member, "alice")
+    return world, member, member_eu
+
+
+def test_member_event_writes_the_members_iam_never_the_hubs(
+        org: tuple[World, Clients, Clients]) -> None:
+    """A member's CreateModel grants its own alice, in its own IAM; the hub's alice (same
+    name) gets nothing."""
+    world, member, _ = org
+    world.role("alice")
+    arn = model(member, "fraud", "alice")
+    rt = world.runtime(**ORG_ENV)
+    assert world.send(rt, [create_event("fraud", arn, MEMBER)]) == {"batchItemFailures": []}
+    assert tool_policies(member) == {"model-access-alice-01": [arn]}
+    assert tool_policies(world.clients) == {}
+
+
+def test_one_writer_per_account_and_role_across_regions(
+        org: tuple[World, Clients, Clients]) -> None:
+    """A member's models of two regions land in one policy of its role (one record, one
+    lease per account and role)."""
+    world, member, member_eu = org
+    us = model(member, "fraud", "alice")
+    eu = model(member_eu, "churn", "alice")
+    rt = world.runtime(**ORG_ENV)
+    world.send(rt, [create_event("fraud", us, MEMBER),
+                    create_event("churn", eu, MEMBER, OTHER_REGION)])
+    assert tool_policies(member) == {"model-access-alice-01": sorted([us, eu])}
+    member_rt = rt.for_origin(MEMBER, OTHER_REGION)
+    grants = member_rt.store.read([], ["alice"])[1]["alice"]
+    assert set(grants.arns) == {us, eu}
+
+
+def test_a_stranger_account_is_refused_and_nothing_is_called(
+        org: tuple[World, Clients, Clients]) -> None:
+    """An account outside MODEL_ACCESS_MEMBER_ACCOUNTS: AccountNotMember, no AWS call there."""
+    world, _, _ = org
+    stranger = account_clients(world.clients, STRANGER)
+    owner_role(stranger, "alice")
+    arn = model(stranger, "fraud", "alice")
+    rt = world.runtime(**ORG_ENV)
+    before = world.clients.counter.total("sts")
+    result = handle(create_event("fraud", arn, STRANGER), rt)
+    assert result["outcome"] == "AccountNotMember"
+    assert world.clients.counter.total("sts") == before
+    assert tool_policies(stranger) == {}
+
+
+def test_without_members_configured_another_account_is_refused(world: World) -> None:
+    """The default (no member accounts): an event of another account is AccountNotMember."""
+    member = account_clients(world.clients, MEMBER)
+    owner_role(member, "alice")
+    arn = model(member, "fraud", "alice")
+    result = handle(create_event("fraud", arn, MEMBER), world.runtime())
+    assert result["outcome"] == "AccountNotMember"
+    assert tool_policies(member) == {}
+
+
+def test_same_name_models_in_two_accounts_in_one_batch(
+        org: tuple[World, Clients, Clients]) -> None:
+    """Model `fraud` in the hub and in a member, one batch: each account's alice gets its
+    own account's model, nothing crosses."""
+    world, member, _ = org
+    world.role("alice")
+    hub_arn = world.model("fraud", "alice")
+    member_arn = model(member, "fraud", "alice")
+    rt = world.runtime(**ORG_ENV)
+    world.send(rt, [world.create_event("fraud", "alice"), create_event("fraud", member_arn,
+                                                                         MEMBER)])
+    assert tool_policies(member) == {"model-access-alice-01": [member_arn]}
+    assert tool_policies(world.clients) == {"model-access-alice-01": [hub_arn]}
+
+
+def test_member_role_is_never_granted(org: tuple[World, Clients, Clients]) -> None:
+    """A member's model tagged with the member role itself: ProvisionerRole, nothing written."""
+    world, member, _ = org
+    owner_role(member, "model-access-member")
+    arn = model(member, "fraud", "model-access-member")
+    result = handle(create_event("fraud", arn, MEMBER), world.runtime(**ORG_ENV))
+    assert result["outcome"] == "ProvisionerRole"
+    assert tool_policies(member) == {}
