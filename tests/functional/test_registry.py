@@ -68,14 +68,15 @@ def test_delete_by_arn_as_name(world: World) -> None:
 
 
 def test_group_name_as_arn_of_another_account_is_refused(world: World) -> None:
-    """A group ARN of another account in the name member: ForeignModel, nothing written."""
+    """A group ARN of another account in the name member: AccountNotMember (the hub serves
+    no other account by default); of another region: ForeignModel. Nothing written."""
     world.role("alice")
     world.group("fraud", "alice")
     rt = world.runtime()
     before = world.iam_writes()
     foreign = f"arn:aws:sagemaker:{REGION}:210987654321:model-package-group/fraud"
     result = handle(world.delete_group_event(foreign), rt)
-    assert result["outcome"] == "ForeignModel"
+    assert result["outcome"] == "AccountNotMember"
     other_region = f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:model-package-group/fraud"
     assert handle(world.delete_group_event(other_region), rt)["outcome"] == "ForeignModel"
     assert world.iam_writes() == before
