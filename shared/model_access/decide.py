@@ -74,8 +74,10 @@ def protect_owner_change(
     recorded_created: str | None,
     hints: Sequence[ModelHint],
     settings: Settings,
+    account: str | None = None,
 ) -> Decision:
     """In protected mode, refuse an owner change nobody trusted made; else pass `decision` on.
+    (`account`: the resource's; a caller of another account is never its owner.)
 
     A change is trusted when the newest *believed* tag edit that set today's owner value came
     from the current owner role or an allowlisted caller. A hint's caller is believed only
@@ -102,12 +104,12 @@ def protect_owner_change(
     believed = [h for h in edits if h.caller_trusted]
     setting_today = [h for h in reversed(believed) if h.owner_value == decision.owner_value]
     if setting_today and owner_change_allowed(setting_today[0].caller_arn, [current_role],
-                                              settings):
+                                              settings, account):
         return decision
     claimed = None if setting_today else next(
         (h for h in reversed(edits) if not h.caller_trusted
          and h.owner_value == decision.owner_value
-         and owner_change_allowed(h.caller_arn, [current_role], settings)), None)
+         and owner_change_allowed(h.caller_arn, [current_role], settings, account)), None)
     if claimed is not None:
         outcome = Outcome.UNVERIFIED_CALLER
         change = (f"owner tag changed from {current_role} to {decision.owner_value!r}; only an "

@@ -149,14 +149,21 @@ def eligibility_refusal(facts: RoleFacts, settings: Settings) -> Refusal | None:
 
 
 def owner_change_allowed(
-    caller_arn: str | None, current_holders: Iterable[str], settings: Settings
+    caller_arn: str | None, current_holders: Iterable[str], settings: Settings,
+    account: str | None = None,
 ) -> bool:
-    """In protected mode, only the current owner role or an allowlisted caller may re-point."""
+    """In protected mode, only the current owner role or an allowlisted caller may re-point.
+
+    Role names are per account: with `account` (the resource's), a caller of another
+    account never counts as the owner or as an allowlisted name; only an allowlist entry
+    that is its full ARN admits it."""
     if caller_arn is None:
         return False
-    caller = parse_role_arn(caller_arn)
-    caller_name = caller.name.lower() if caller else None
     allowed = {entry.lower() for entry in settings.owner_change_allow}
-    if caller_arn.lower() in allowed or (caller_name is not None and caller_name in allowed):
+    if caller_arn.lower() in allowed:
         return True
-    return caller_name is not None and caller_name in {h.lower() for h in current_holders}
+    caller = parse_role_arn(caller_arn)
+    if caller is None or (account is not None and caller.account != account):
+        return False
+    caller_name = caller.name.lower()
+    return caller_name in allowed or caller_name in {h.lower() for h in current_holders}

@@ -218,3 +218,19 @@ def test_letter_case_policy_without_the_twin_is_rewritten_by_the_sweep(world: Wo
     assert policy.document == rt.reconciler.shape.render({arn})
     assert Backfill(rt).run().as_dict()["repaired"] == 0
     assert verify(rt) == []
+
+
+def test_trust_a_same_named_role_of_another_account_is_not_the_owner(world: World) -> None:
+    """A caller `alice` of another account re-tags alice's model to bob (through the queue):
+    role names are per account, so it is not the owner: OwnerChangeDenied, alice keeps it;
+    only a full-ARN allowlist entry admits a caller of another account."""
+    rt = alice_holds_m1(world)
+    world.role("bob")
+    world.set_owner("m1", "bob")
+    stranger = role_arn("alice").replace(":123456789012:", ":999999999999:")
+    world.send(rt, [world.add_tags_event("m1", "bob", caller_role_arn=stranger)])
+    assert world.record(rt, "m1").outcome == Outcome.OWNER_CHANGE_DENIED
+    assert world.granted(rt, "alice") == {world.arns["m1"]}
+    allowing = world.runtime(MODEL_ACCESS_OWNER_CHANGE_ALLOW=stranger)
+    world.send(allowing, [world.add_tags_event("m1", "bob", caller_role_arn=stranger)])
+    assert world.granted(rt, "bob") == {world.arns["m1"]}
