@@ -1,4 +1,5 @@
-"""The `model-access` command: local stack, demo, plan, backfill, grants, verify."""
+"""The `model-access` command: local stack, demo, dashboard, plan, backfill, grants, verify,
+explain, uninstall."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from model_access.errors import ModelAccessError
 from model_access.patterns import TriggerMode
+from model_access_cli.output import EXIT_INTERRUPTED, EXIT_USAGE
 from model_access_cli.trail import DEFAULT_DELAY_SECONDS as DEFAULT_TRAIL_DELAY
 
 DESCRIPTION = """\
@@ -18,6 +20,11 @@ Least-privilege access to each SageMaker model for the IAM role named in its own
 Every command but `demo` works against the endpoint in --endpoint-url or AWS_ENDPOINT_URL
 (a moto server, say); without one it uses your AWS credentials and region as boto3 finds
 them. Settings come from the same MODEL_ACCESS_* environment variables the functions read.
+Commands that print results take --output table|json (one JSON document on stdout;
+progress and errors on stderr).
+
+Exit status: 0 ok; 1 findings or failures (verify, backfill, demo); 2 usage, settings or
+AWS error; 3 changes pending (plan); 4 model unknown (explain); 130 interrupted.
 """
 
 
@@ -126,9 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if endpoint and "Could not connect" in str(exc):
             print(f"  nothing answers at {endpoint}: `make local` (or `model-access local "
                   "serve`) runs a moto server on 127.0.0.1:5000", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _dashboard(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""Operator commands against an endpoint: local up, plan, backfill, grants, verify."""
+"""Operator commands against an endpoint: local up, plan, backfill, grants, verify, explain,
+uninstall. What each prints is in views.py; `--output` and exit codes in output.py."""
 
 from __future__ import annotations
 
@@ -13,19 +14,31 @@ from typing import Any, TextIO
 from botocore.config import Config
 
 from model_access.aws.clients import Clients
-from model_access.backfill import Backfill, BackfillResult
+from model_access.backfill import Backfill
 from model_access.errors import ModelAccessError
+from model_access.explainer import explain
 from model_access.kinds import parse_grantable_arn
 from model_access.patterns import TriggerMode
 from model_access.runtime import Runtime, build_runtime
 from model_access.settings import Settings
 from model_access.uninstall import uninstall
 from model_access.verify import verify
+from model_access_cli import views
+from model_access_cli.explain_view import explain_table
 from model_access_cli.local_stack import local_up
+from model_access_cli.output import (
+    EXIT_CHANGES,
+    EXIT_FINDINGS,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_output_flag,
+    emit,
+    note,
+)
 from model_access_cli.server import use_dummy_credentials
 from model_access_cli.table import render
 
-EXIT_CHANGES = 3
 CLI_CHUNK = 1_000_000
 """The CLI has no time limit: one chunk, so each role is written once per backfill."""
 
@@ -65,8 +78,21 @@ def add_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None
     verify_cmd = commands.add_parser(
         "verify", help="compare IAM, the record and SageMaker; non-zero on any discrepancy",
         description="Print every discrepancy between SageMaker's truth, the tool's IAM "
-                    "policies and its record. Exit status 0 only when all three agree.")
+                    f"policies and its record. Exit status 0 only when all three agree, "
+                    f"{EXIT_FINDINGS} on any discrepancy.")
     common(verify_cmd)
+    why = commands.add_parser(
+        "explain", help="why a role holds a model (or why nobody does), and what is next",
+        description="For one model (name or ARN): the owner tag as SageMaker shows it, the "
+                    "decision and its reason (the reconcile itself, run as a dry run), the "
+                    "tool policies and statements that grant it in IAM, the grant store and "
+                    "record, the record's history, and what the next reconcile would change. "
+                    f"Exit status {EXIT_NOT_FOUND} when nothing knows the model, "
+                    f"{EXIT_USAGE} when the argument names no model of this deployment.")
+    common(why)
+    why.add_argument("model", metavar="MODEL", help="model name or model ARN")
+    for command in (plan, backfill, grants, remove, verify_cmd, why):
+        add_output_flag(command)
 
 
 def _runtime(args: argparse.Namespace) -> Runtime:
@@ -112,15 +138,17 @@ def run(args: argparse.Namespace) -> int:
         return _invoke_function(args)
     runtime = _runtime(args)
     if args.command == "plan":
-        return _plan(runtime)
+        return _plan(args, runtime)
     if args.command == "backfill":
-        return _backfill(runtime, dry_run=args.dry_run)
+        return _backfill(args, runtime)
     if args.command == "grants":
-        return _grants(runtime, role=args.role, model=args.model)
+        return _grants(args, runtime)
     if args.command == "verify":
-        return _verify(runtime)
+        return _verify(args, runtime)
     if args.command == "uninstall":
-        return _uninstall(runtime, dry_run=args.dry_run)
+        return _uninstall(args, runtime)
+    if args.command == "explain":
+        return _explain(args, runtime)
     raise ModelAccessError(f"unknown command {args.command}")
 
 
@@ -156,47 +184,24 @@ class ProgressBar:
         self.phase = ""
 
 
-def _summary(result: BackfillResult) -> str:
-    data = result.as_dict()
-    fields = ("seen", "granted", "moved", "revoked", "repaired", "unchanged", "refused", "failed")
-    return render(fields, [[data[f] for f in fields]])
-
-
-def _plan(runtime: Runtime) -> int:
+def _plan(args: argparse.Namespace, runtime: Runtime) -> int:
     bar = ProgressBar()
     result = Backfill(runtime, chunk_models=CLI_CHUNK, progress=bar).run(dry_run=True)
     bar.finish()
-    rows = []
-    for plan in sorted(result.report.role_plans.values(), key=lambda p: p.role.lower()):
-        if not plan.changes:
-            continue
-        kinds: dict[str, int] = {}
-        for op in plan.ops:
-            kinds[op.kind.value] = kinds.get(op.kind.value, 0) + 1
-        rows.append((plan.role, f"+{len(plan.added)}", f"-{len(plan.removed)}",
-                     ", ".join(f"{n} {k}" for k, n in kinds.items()),
-                     len(plan.unplaced) or ""))
-    print(render(("role", "grant", "revoke", "IAM writes", "no room"), rows,
-                 title="Planned changes per role") if rows else "Nothing to change.")
-    refusals = [(str(k), r.outcome.value, r.reason) for k, r in result.report.results.items()
-                if r.outcome.is_refusal]
-    if refusals:
-        print()
-        print(render(("model", "outcome", "reason"), sorted(refusals), title="Refused"))
-    print()
-    print(_summary(result))
-    return EXIT_CHANGES if rows else 0
+    document = views.plan_document(result)
+    emit(args, document, lambda: views.plan_table(document, result))
+    return EXIT_CHANGES if document["changesPending"] else EXIT_OK
 
 
-def _backfill(runtime: Runtime, *, dry_run: bool) -> int:
+def _backfill(args: argparse.Namespace, runtime: Runtime) -> int:
     bar = ProgressBar()
-    result = Backfill(runtime, chunk_models=CLI_CHUNK, progress=bar).run(dry_run=dry_run)
+    result = Backfill(runtime, chunk_models=CLI_CHUNK, progress=bar).run(dry_run=args.dry_run)
     bar.finish()
-    print(("Dry run: nothing was written.\n" if dry_run else "") + _summary(result))
-    failed = [r for r in result.report.results.values() if r.outcome.is_retryable]
-    for r in failed[:20]:
-        print(f"  failed: {r.key}: {r.reason}", file=sys.stderr)
-    return 1 if failed else 0
+    document = views.backfill_document(result)
+    emit(args, document, lambda: views.backfill_table(result))
+    for failure in document["failures"][:20]:
+        note(f"  failed: {failure['key']}: {failure['reason']}")
+    return EXIT_FINDINGS if document["failures"] else EXIT_OK
 
 
 def _invoke_function(args: argparse.Namespace) -> int:
@@ -204,60 +209,70 @@ def _invoke_function(args: argparse.Namespace) -> int:
     # would start a second backfill next to the first).
     config = Config(read_timeout=910, connect_timeout=10, retries={"max_attempts": 1})
     clients = Clients(region=args.region, endpoint_url=args.endpoint_url, config=config)
+    note(f"invoking {args.function} (synchronously; it may take up to 15 minutes)")
     answer = clients.lambda_.invoke(FunctionName=args.function,
                                     Payload=json.dumps({"dryRun": bool(args.dry_run)}))
     payload = json.loads(answer["Payload"].read() or b"{}")
-    print(json.dumps(payload, indent=2))
-    return 1 if answer.get("FunctionError") else 0
+    failed = bool(answer.get("FunctionError"))
+    document = {"dryRun": bool(args.dry_run), "function": args.function,
+                "result": None if failed else payload,
+                "functionError": payload if failed else None, "failures": []}
+    emit(args, document, lambda: json.dumps(payload, indent=2))
+    return EXIT_FINDINGS if failed else EXIT_OK
 
 
-def _grants(runtime: Runtime, *, role: str | None, model: str | None) -> int:
+def _grants(args: argparse.Namespace, runtime: Runtime) -> int:
+    role, model = args.role, args.model
     if role:
         records = runtime.records.by_role(role)
     elif model:
         parsed = parse_grantable_arn(model)
         if parsed is None:
-            print(f"model-access grants: {model!r} is not a model or model package group ARN",
-                  file=sys.stderr)
-            return 2
+            note(f"model-access grants: {model!r} is not a model or model package group ARN")
+            return EXIT_USAGE
         records = [runtime.records.get_many([parsed.key])[parsed.key]]
     else:
         records = [r for r in runtime.records.scan() if r.role]
     held: dict[str, set[str]] = {}
     rows = []
-    for record in sorted(records, key=lambda r: (r.role or "", str(r.key))):
+    for record in sorted(records, key=lambda r: ((r.role or "").lower(), str(r.key))):
+        name = record.model_arn or str(record.key)
         if not record.role:
-            rows.append((record.model_arn or str(record.key), "-", "-", record.status, "-"))
+            rows.append(views.GrantRow(name, str(record.key), None, None, None, record.status,
+                                       None))
             continue
         if record.role.lower() not in held:
             facts = runtime.iam.get_role(record.role)
             state = runtime.iam.read_role_state(facts) if facts else None
             held[record.role.lower()] = set(state.model_arns) if state else set()
-        in_iam = "yes" if record.model_arn in held[record.role.lower()] else "NO"
-        rows.append((record.model_arn or str(record.key), record.role, record.policy or "-",
-                     record.granted_at or "-", in_iam))
-    print(render(("model", "role", "policy", "granted at", "in IAM"), rows)
-          if rows else "No grants recorded.")
-    return 0
+        rows.append(views.GrantRow(name, str(record.key), record.role, record.policy,
+                                   record.granted_at, record.status,
+                                   record.model_arn in held[record.role.lower()]))
+    emit(args, views.grants_document(rows, role=role, model=model),
+         lambda: views.grants_table(rows))
+    return EXIT_OK
 
 
-def _uninstall(runtime: Runtime, *, dry_run: bool) -> int:
-    removed = uninstall(runtime, dry_run=dry_run)
-    verb = "would remove" if dry_run else "removed"
-    rows = [(r.name, r.role, r.models) for r in removed]
-    print(render(("policy", "role", "models granted"), rows,
-                 title=f"{verb} {len(removed)} tool policies") if rows
-          else "No tool policies found.")
-    return 0
+def _uninstall(args: argparse.Namespace, runtime: Runtime) -> int:
+    removed = uninstall(runtime, dry_run=args.dry_run)
+    emit(args, views.uninstall_document(removed, dry_run=args.dry_run),
+         lambda: views.uninstall_table(removed, dry_run=args.dry_run))
+    return EXIT_OK
 
 
-def _verify(runtime: Runtime) -> int:
+def _verify(args: argparse.Namespace, runtime: Runtime) -> int:
+    note("verify: reading SageMaker, the grant store and IAM")
     problems = verify(runtime)
-    if not problems:
-        print("verify: IAM, the record and SageMaker agree.")
-        return 0
-    print(render(("kind", "subject", "detail"),
-                 [(p.kind, p.subject, p.detail) for p in problems],
-                 title=f"verify: {len(problems)} discrepancies"))
-    return 1
+    emit(args, views.verify_document(problems), lambda: views.verify_table(problems))
+    return EXIT_FINDINGS if problems else EXIT_OK
 
+
+def _explain(args: argparse.Namespace, runtime: Runtime) -> int:
+    explanation = explain(runtime, args.model, progress=lambda step: note(f"  {step}"))
+    if not explanation.known:
+        note(f"model-access explain: no model {args.model!r} in {runtime.scope.region}: "
+             "SageMaker does not show it, and the tool never recorded or granted it")
+        return EXIT_NOT_FOUND
+    document = explanation.as_dict()
+    emit(args, document, lambda: explain_table(document))
+    return EXIT_OK

@@ -4,6 +4,7 @@
     ├── ConfigurationError     settings that cannot work; fail at start-up, loudly
     ├── BadEventError          an event we cannot parse; final, counted as BadEvent
     ├── AccountNotMemberError  an account the hub does not serve; final, AccountNotMember
+    ├── BadSubjectError        an operator named no resource of a kind we serve (CLI)
     ├── RetryableError         try again later through the queue (batch item failure)
     │   ├── LeaseBusyError         another worker holds the role's lease
     │   ├── LeaseLostError         our lease expired or was taken over before a write
@@ -35,6 +36,10 @@ class BadEventError(ModelAccessError):
 class AccountNotMemberError(ModelAccessError):
     """An account outside MODEL_ACCESS_MEMBER_ACCOUNTS (or not an ACTIVE member of the
     organization): nothing is read or written there, and a retry cannot change that."""
+
+
+class BadSubjectError(ModelAccessError):
+    """A name or ARN given to a command that names no resource this deployment serves."""
 
 
 class RetryableError(ModelAccessError):

@@ -11,6 +11,7 @@ import pytest
 from model_access_cli.demo import run_demo
 from model_access_cli.local_stack import LocalStack
 from model_access_cli.main import main
+from tests.functional.cli_run import run, run_json
 from tests.functional.world import World
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +40,24 @@ def test_cli_plan_backfill_grants_verify(stack: tuple[World, LocalStack], endpoi
     assert main(["verify", *args]) == 0
 
 
+def test_cli_json_and_explain_over_http(stack: tuple[World, LocalStack], endpoint: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Against a moto server: plan's JSON shows the pending grant, explain shows it granted
+    after the backfill; progress on stderr, only the document on stdout."""
+    world, _ = stack
+    world.role("alice")
+    arn = world.model("m1", "alice")
+    args = ["--endpoint-url", endpoint]
+    code, doc, err = run_json(capsys, "plan", *args)
+    assert (code, doc["roles"][0]["grant"]) == (3, [arn])
+    assert "reconciling" in err
+    assert run(capsys, "backfill", *args)[0] == 0
+    code, doc, err = run_json(capsys, "explain", arn, *args)
+    assert (code, doc["decision"]["outcome"]) == (0, "Unchanged")
+    assert [h["policy"] for h in doc["iam"]] == ["model-access-alice-01"]
+    assert "dry run" in err
+
+
 def test_cli_uninstall_dry_run_then_removes_only_tool_policies(
         stack: tuple[World, LocalStack], endpoint: str,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,7 +82,8 @@ def test_cli_help_on_every_subcommand(capsys: pytest.CaptureFixture[str]) -> Non
     """Every subcommand explains itself with --help."""
     for argv in (["--help"], ["demo", "--help"], ["local", "--help"], ["local", "up", "--help"],
                  ["plan", "--help"], ["backfill", "--help"], ["grants", "--help"],
-                 ["verify", "--help"], ["uninstall", "--help"], ["dashboard", "--help"]):
+                 ["verify", "--help"], ["uninstall", "--help"], ["dashboard", "--help"],
+                 ["explain", "--help"]):
         with pytest.raises(SystemExit) as exited:
             main(argv)
         assert exited.value.code == 0

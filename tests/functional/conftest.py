@@ -35,3 +35,13 @@ def world(aws: Clients) -> World:
     aws.counter.reset()
     local_up(aws, Settings.from_mapping({}))
     return World(aws)
+
+
+@pytest.fixture
+def cli_clients(aws: Clients, monkeypatch: pytest.MonkeyPatch) -> Clients:
+    """`model-access` run in-process reuses the session's clients (a fresh boto3 session
+    per client costs about a second per invocation and changes nothing under test)."""
+    from model_access_cli import ops
+
+    monkeypatch.setattr(ops, "Clients", lambda **_kwargs: aws)
+    return aws

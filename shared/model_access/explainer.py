@@ -1,0 +1,47 @@
+"""Gather what `explain` shows about one model, through the adapters the engine uses.
+
+The decision is not re-derived here: the reconcile runs as a dry run on this one model,
+with SageMaker's own answer (DescribeModel, ListTags) as its truth, exactly as `verify`
+runs it over every model. What IAM holds comes from the roles that may hold the model (the
+record names each one before IAM is written; the dry run plans each one it would touch),
+and drift from the one inventory of tool policies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from model_access.events import ModelHint, Trigger
+from model_access.explain import Explanation, assemble, candidate_roles, resolve_subject
+from model_access.inventory import compare
+from model_access.runtime import Runtime
+from model_access.state import RoleState
+
+
+def explain(rt: Runtime, text: str,
+            progress: Callable[[str], None] = lambda _step: None) -> Explanation:
+    """Explain one model named by `text` (a name or an ARN); BadSubjectError if it names
+    no model this deployment serves."""
+    subject = resolve_subject(text, rt.scope)
+    progress("reading the model from SageMaker (DescribeModel, ListTags)")
+    truth = rt.models.describe(subject.key, subject.name)
+    progress("deciding: the reconcile, as a dry run")
+    hint = ModelHint(Trigger.RECONCILE, "explain", truth.name or subject.name,
+                     subject.key.region, model_arn=truth.arn or subject.arn)
+    report = rt.reconciler.reconcile([hint], dry_run=True, truths={subject.key: truth})
+    result = report.results[subject.key]
+    progress("reading the grant record, the grant store and IAM")
+    record = rt.records.get_many([subject.key])[subject.key]
+    roles = candidate_roles(record, result, report.role_plans)
+    _, grants = rt.store.read([], roles.values())
+    states: list[RoleState] = []
+    for name in roles.values():
+        facts = rt.iam.get_role(name)
+        if facts is not None:
+            states.append(rt.iam.read_role_state(facts))
+    mine = [g for g in grants.values() if not g.empty]
+    findings = [f for f in compare(rt.iam.list_tool_policies(), mine)
+                if f.role.lower() in roles]
+    return assemble(subject, truth, result, report.role_plans, record, mine, states,
+                    findings, owner_tag_key=rt.settings.owner_tag_key,
+                    name_prefix=rt.settings.policy_name_prefix)
