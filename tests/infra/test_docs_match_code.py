@@ -41,3 +41,22 @@ def test_docs_state_the_stacks_tracing_default_as_the_code_has_it() -> None:
              for value in pattern.findall(_flat(path.read_text()))]
     assert len(found) >= 2
     assert set(found) == {default}
+
+
+def test_readme_exit_status_table_is_the_clis() -> None:
+    """README's exit status table lists exactly the codes cli/model_access_cli/output.py
+    defines, and says which commands take --output the parser gives it to."""
+    from model_access_cli import output
+    from model_access_cli.main import build_parser
+
+    codes = {value for name, value in vars(output).items() if name.startswith("EXIT_")}
+    text = README.read_text()
+    table = text[text.index("### Exit status"):]
+    rows = re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)
+    assert {int(code) for code in rows} == codes
+    subcommands = build_parser()._subparsers._group_actions[0].choices
+    with_output = {name for name, sub in subcommands.items()
+                   if any("--output" in a.option_strings for a in sub._actions)}
+    stated = re.search(r"((?:`\w+`, )+`\w+` and `\w+`) take `--output table\|json`", _flat(text))
+    assert stated is not None
+    assert set(re.findall(r"`(\w+)`", stated.group(1))) == with_output
