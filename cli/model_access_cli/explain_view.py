@@ -1,4 +1,4 @@
-"""`model-access explain` for people: the model, its owner tag, the decision and why, who
+"""`model-access explain` for people: the model (or group), its owner tag, the decision and why, who
 holds it where, its history, and what the next reconcile would change. Pure."""
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ def explain_table(doc: dict[str, Any]) -> str:
         state = "does not exist in SageMaker"
     values = ", ".join(repr(v) for v in tag["values"]) or "(no such tag)"
     facts = [
-        ("model", model["arn"] or model["key"]),
+        ("model" if model["kind"] == "model" else "group", model["arn"] or model["key"]),
         ("state", state),
         ("owner tag", f"{tag['key']} = {values}"),
         ("decision", f"{decision['outcome']}: {decision['reason']}"),
         ("next reconcile", next_text(doc["nextReconcile"])),
     ]
     if record is None:
-        facts.append(("record", "none: the tool never recorded this model"))
+        facts.append(("record", "none: the tool never recorded it"))
     else:
         pending = f", pending {', '.join(record['pending'])}" if record["pending"] else ""
         facts.append(("record", f"{record['status']}, role {record['role'] or '-'}, policy "
@@ -47,7 +47,7 @@ def explain_table(doc: dict[str, Any]) -> str:
             "+".join(s["via"]), ", ".join(s["actions"]))
            for h in doc["iam"] for s in h["statements"] or [_NO_STATEMENT]]
     parts.append(render(("role", "policy", "version", "statement", "names it in", "actions"),
-                        iam, title="Held in IAM (attached tool policies naming the model)")
+                        iam, title="Held in IAM (attached tool policies naming it)")
                  if iam else "Held in IAM: by no role the record or the dry run names.")
     store = [(h["role"], h["slot"], h["policy"]) for h in doc["store"]]
     parts.append(render(("role", "slot", "policy"), store, title="Held in the grant store")

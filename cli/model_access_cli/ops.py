@@ -83,14 +83,16 @@ def add_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None
     common(verify_cmd)
     why = commands.add_parser(
         "explain", help="why a role holds a model (or why nobody does), and what is next",
-        description="For one model (name or ARN): the owner tag as SageMaker shows it, the "
+        description="For one model (name or ARN) or model package group (ARN): the owner "
+                    "tag as SageMaker shows it, the "
                     "decision and its reason (the reconcile itself, run as a dry run), the "
                     "tool policies and statements that grant it in IAM, the grant store and "
                     "record, the record's history, and what the next reconcile would change. "
                     f"Exit status {EXIT_NOT_FOUND} when nothing knows the model, "
                     f"{EXIT_USAGE} when the argument names no model of this deployment.")
     common(why)
-    why.add_argument("model", metavar="MODEL", help="model name or model ARN")
+    why.add_argument("model", metavar="MODEL",
+                     help="model name, model ARN, or model package group (or version) ARN")
     for command in (plan, backfill, grants, remove, verify_cmd, why):
         add_output_flag(command)
 
@@ -270,8 +272,9 @@ def _verify(args: argparse.Namespace, runtime: Runtime) -> int:
 def _explain(args: argparse.Namespace, runtime: Runtime) -> int:
     explanation = explain(runtime, args.model, progress=lambda step: note(f"  {step}"))
     if not explanation.known:
-        note(f"model-access explain: no model {args.model!r} in {runtime.scope.region}: "
-             "SageMaker does not show it, and the tool never recorded or granted it")
+        note(f"model-access explain: no {explanation.subject.label} {args.model!r} in "
+             f"{runtime.scope.region}: SageMaker does not show it, and the tool never "
+             "recorded or granted it")
         return EXIT_NOT_FOUND
     document = explanation.as_dict()
     emit(args, document, lambda: explain_table(document))

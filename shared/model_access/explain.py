@@ -1,4 +1,5 @@
-"""`model-access explain`: why a role holds a model (or why nobody does). Pure assembly.
+"""`model-access explain`: why a role holds a model or model package group (or why nobody
+does). Pure assembly.
 
 The reads happen in `explainer.py` through the existing adapters; the decision is the one
 the reconcile itself makes in a dry run (as `verify` runs it), so explain and reconcile can
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
-from model_access.arns import ModelKey, Scope, is_valid_model_name, parse_model_arn
+from model_access.arns import ResourceArn, ResourceKey, Scope, is_valid_model_name
 from model_access.errors import BadSubjectError
+from model_access.kinds import child_parent, kind_named, parse_grantable_arn
 from model_access.naming import policy_name
 
 if TYPE_CHECKING:
@@ -26,45 +28,55 @@ if TYPE_CHECKING:
     from model_access.results import ModelResult
     from model_access.state import RoleState
 
-REGISTRY_RESOURCE_TYPES: Final = frozenset({"model-package-group", "model-package"})
-
-
 @dataclass(frozen=True)
 class Subject:
     """What the operator named, resolved to the key the engine and the record use."""
 
     query: str
-    key: ModelKey
+    key: ResourceKey
     name: str
     arn: str | None = None
-    """The ARN as given (None when a bare name was given)."""
+    """The resource's ARN when one was given (a version's ARN gives its group's)."""
+
+    @property
+    def label(self) -> str:
+        """"model" or "model package group"."""
+        return kind_named(self.key.kind).label
 
 
 def resolve_subject(text: str, scope: Scope) -> Subject:
     """The one place a name or ARN an operator typed becomes a resource key.
 
-    Model names and model ARNs of this deployment's partition, region and account resolve;
-    anything else is a BadSubjectError that says why. Model package groups (a resource kind
-    still to come) are recognised and refused here, and only here.
+    A bare name is a model's (a model package group is named by its ARN); an ARN of any
+    grant-able kind resolves to that resource, a model package version's ARN to its group
+    (whose grant it follows). Anything else, or anything outside this deployment's
+    partition, region and account, is a BadSubjectError that says why.
     """
     query = text.strip()
     if not query.startswith("arn:"):
         if not is_valid_model_name(query):
             raise BadSubjectError(f"{query!r} is neither a SageMaker model name nor an ARN")
-        return Subject(query, ModelKey.of(scope.region, query), query)
-    parsed = parse_model_arn(query)
+        return Subject(query, ResourceKey.of(scope.region, query), query)
+    parsed = parse_grantable_arn(query) or _parent_of(query)
     if parsed is None:
-        resource = query.split(":", 5)[-1].partition("/")[0]
-        if query.split(":")[2:3] == ["sagemaker"] and resource in REGISTRY_RESOURCE_TYPES:
-            raise BadSubjectError(f"model package groups: not yet ({query}); explain takes a "
-                                  "model name or model ARN")
-        raise BadSubjectError(f"{query!r} is not a SageMaker model ARN")
+        raise BadSubjectError(f"{query!r} is not the ARN of a SageMaker model or model "
+                              "package group (or one of its versions)")
     if parsed.partition != scope.partition or parsed.region != scope.region or (
             scope.account and parsed.account != scope.account):
         raise BadSubjectError(
             f"{query} is outside this deployment ({scope.partition}, {scope.region}, account "
             f"{scope.account or '?'}); use the endpoint and region of the stack that serves it")
-    return Subject(query, parsed.key, parsed.name, query)
+    return Subject(query, parsed.key, parsed.name, parsed.arn)
+
+
+def _parent_of(text: str) -> ResourceArn | None:
+    """The parent resource of a child ARN (`model-package/<group>/<n>` -> the group)."""
+    parent = child_parent(text)
+    if parent is None:
+        return None
+    kind, name = parent
+    head = text.split(":", 5)[:5]
+    return parse_grantable_arn(":".join([*head, f"{kind.name}/{name}"]))
 
 
 @dataclass(frozen=True)
@@ -144,7 +156,8 @@ class Explanation:
         d, r, n = self.decision, self.record, self.next_change
         return {
             "query": self.subject.query,
-            "model": {"key": str(self.subject.key), "name": self.truth.name or self.subject.name,
+            "model": {"key": str(self.subject.key), "kind": self.subject.key.kind,
+                      "name": self.truth.name or self.subject.name,
                       "arn": self.model_arn, "exists": self.truth.exists,
                       "created": self.truth.created},
             "ownerTag": {"key": self.owner_tag_key, "values": self.owner_values},
@@ -187,13 +200,14 @@ def assemble(  # noqa: PLR0917 - every view of one model, each needed
 ) -> Explanation:
     """Lay the reads and the dry run's result for one model side by side."""
     key = subject.key
+    arn = truth.arn or record.model_arn or subject.arn
     store = tuple(sorted(
         (StoreHolding(g.role_name, slot, policy_name(name_prefix, g.role_name, slot))
          for g in grants for slot, arns in g.slots.items() if key in _keys(arns)),
         key=lambda h: (h.role.lower(), h.slot)))
     iam = tuple(sorted(
         (IamHolding(state.role.name, p.name, p.arn, p.default_version,
-                    statements_naming(p.document, key))
+                    statements_naming(p.document, key, arn))
          for state in states for p in state.tool_policies.values()
          if p.attached and key in _keys(p.model_arns)),
         key=lambda h: (h.role.lower(), h.policy)))
@@ -202,7 +216,7 @@ def assemble(  # noqa: PLR0917 - every view of one model, each needed
                            findings, key=lambda f: (f.role.lower(), f.name, f.kind))))
 
 
-def next_change(key: ModelKey, result: ModelResult, plans: Mapping[str, RolePlan]) -> NextChange:
+def next_change(key: ResourceKey, result: ModelResult, plans: Mapping[str, RolePlan]) -> NextChange:
     """Grant, move, revoke or nothing, read off the dry run's result and role plans."""
     writes = tuple((plan.role, op.kind.value, op.name)
                    for _, plan in sorted(plans.items()) for op in plan.ops)
@@ -230,8 +244,12 @@ def candidate_roles(record: GrantRecord, result: ModelResult,
     return {name.lower(): name for name in sorted(names)}
 
 
-def statements_naming(document: Mapping[str, Any], key: ModelKey) -> tuple[StatementRef, ...]:
-    """The statements of a policy document that name the model, and where they name it."""
+def statements_naming(document: Mapping[str, Any], key: ResourceKey,
+                      arn: str | None = None) -> tuple[StatementRef, ...]:
+    """The statements of a policy document that name the resource, and where they name it:
+    its ARN in any letter case, or any form its kind's statements list for `arn` (a group's
+    `model-package/<group>/*`, say)."""
+    forms = forms_of(arn) if arn else frozenset()
     raw = document.get("Statement", [])
     statements: Sequence[Any] = [raw] if isinstance(raw, Mapping) else raw
     found: list[StatementRef] = []
@@ -239,7 +257,8 @@ def statements_naming(document: Mapping[str, Any], key: ModelKey) -> tuple[State
         if not isinstance(statement, Mapping):
             continue
         via = tuple(part for part in ("Resource", "Condition")
-                    if key in _keys(_strings(statement.get(part))))
+                    if any(text in forms or key in _keys([text])
+                           for text in _strings(statement.get(part))))
         if via:
             actions = statement.get("Action", [])
             found.append(StatementRef(
@@ -259,5 +278,17 @@ def _strings(node: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _keys(arns: Iterable[str]) -> set[ModelKey]:
-    return {parsed.key for arn in arns if (parsed := parse_model_arn(arn)) is not None}
+def forms_of(arn: str) -> frozenset[str]:
+    """Every resource string any access level of the ARN's kind lists for it, in both
+    spellings of its name (see policy.arn_forms)."""
+    parsed = parse_grantable_arn(arn)
+    if parsed is None:
+        return frozenset()
+    names = {parsed.name, parsed.name.lower()}
+    return frozenset(target.form(parsed, name)
+                     for targets in kind_named(parsed.kind).levels.values()
+                     for target in targets for name in names)
+
+
+def _keys(arns: Iterable[str]) -> set[ResourceKey]:
+    return {parsed.key for arn in arns if (parsed := parse_grantable_arn(arn)) is not None}

@@ -1,10 +1,11 @@
-"""Gather what `explain` shows about one model, through the adapters the engine uses.
+"""Gather what `explain` shows about one model (or model package group), through the
+adapters the engine uses.
 
-The decision is not re-derived here: the reconcile runs as a dry run on this one model,
-with SageMaker's own answer (DescribeModel, ListTags) as its truth, exactly as `verify`
-runs it over every model. What IAM holds comes from the roles that may hold the model (the
-record names each one before IAM is written; the dry run plans each one it would touch),
-and drift from the one inventory of tool policies.
+The decision is not re-derived here: the reconcile runs as a dry run on this one resource,
+with SageMaker's own answer (its kind's Describe call, ListTags) as its truth, exactly as
+`verify` runs it over every resource. What IAM holds comes from the roles that may hold it
+(the record names each one before IAM is written; the dry run plans each one it would
+touch), and drift from the one inventory of tool policies.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from model_access.state import RoleState
 
 def explain(rt: Runtime, text: str,
             progress: Callable[[str], None] = lambda _step: None) -> Explanation:
-    """Explain one model named by `text` (a name or an ARN); BadSubjectError if it names
-    no model this deployment serves."""
+    """Explain the resource `text` names (a model name, a model or model package group ARN);
+    BadSubjectError if it names nothing this deployment serves."""
     subject = resolve_subject(text, rt.scope)
-    progress("reading the model from SageMaker (DescribeModel, ListTags)")
+    progress(f"reading the {subject.label} from SageMaker (Describe, ListTags)")
     truth = rt.models.describe(subject.key, subject.name)
     progress("deciding: the reconcile, as a dry run")
     hint = ModelHint(Trigger.RECONCILE, "explain", truth.name or subject.name,
-                     subject.key.region, model_arn=truth.arn or subject.arn)
+                     subject.key.region, model_arn=truth.arn or subject.arn,
+                     kind=subject.key.kind)
     report = rt.reconciler.reconcile([hint], dry_run=True, truths={subject.key: truth})
     result = report.results[subject.key]
     progress("reading the grant record, the grant store and IAM")

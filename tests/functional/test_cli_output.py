@@ -108,7 +108,7 @@ def test_cli_usage_error_leaves_stdout_empty(world: World,
     """A bad argument: exit 2, the reason on stderr, nothing on stdout even with json."""
     code, out, err = run(capsys, "grants", "--model", "not-an-arn", "--output", "json")
     assert (code, out) == (2, "")
-    assert "is not a model ARN" in err
+    assert "is not a model or model package group ARN" in err
 
 
 def test_cli_output_schema_covers_every_command_and_rejects_strays(

@@ -110,15 +110,35 @@ def test_explain_unknown_model_exits_4_with_a_clear_error(
     assert "no model 'ghost' in us-east-1" in err
 
 
+def test_explain_model_package_group_by_group_or_version_arn(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """A granted group: its policy's group and versions statements; a version's ARN explains
+    its group; an unknown group is exit 4."""
+    world.role("alice")
+    arn = world.group("fraud", "alice")
+    version = world.version("fraud")
+    assert run(capsys, "backfill")[0] == 0
+    code, doc, _ = run_json(capsys, "explain", arn)
+    assert code == 0
+    assert (doc["model"]["kind"], doc["decision"]["outcome"]) == (
+        "model-package-group", "Unchanged")
+    [held] = doc["iam"]
+    assert [s["sid"] for s in held["statements"]] == ["OwnerModelPackageGroupAccess",
+                                                     "OwnerModelPackageAccess"]
+    assert run_json(capsys, "explain", version)[1]["model"]["key"] == doc["model"]["key"]
+    code, out, err = run(capsys, "explain", arn.replace("/fraud", "/ghost"))
+    assert (code, out) == (4, "")
+    assert "no model package group" in err
+
+
 @pytest.mark.parametrize(("subject", "message"), [
-    (f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package-group/churn",
-     "model package groups: not yet"),
+    (f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint/churn", "not the ARN of a SageMaker"),
     (f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:model/m1", "outside this deployment"),
     ("bad name!", "neither a SageMaker model name nor an ARN"),
 ])
 def test_explain_refuses_what_names_no_model_here(
         world: World, capsys: pytest.CaptureFixture[str], subject: str, message: str) -> None:
-    """A group ARN, another region's model or a malformed name: exit 2 with the reason."""
+    """An endpoint's ARN, another region's model or a malformed name: exit 2 with the reason."""
     code, out, err = run(capsys, "explain", subject)
     assert (code, out) == (2, "")
     assert message in err

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from model_access.access import profile_from_settings
-from model_access.arns import ModelKey, Scope
+from model_access.arns import ResourceKey, Scope
 from model_access.errors import BadSubjectError
 from model_access.explain import resolve_subject, statements_naming
 from model_access.policy import PolicyShape
@@ -23,16 +23,25 @@ def test_resolve_subject_name_and_arn_give_one_key() -> None:
     """A name and its ARN resolve to the same letter-case-free key; only the ARN is kept."""
     by_name = resolve_subject(" Churn-Model ", SCOPE)
     by_arn = resolve_subject(ARN, SCOPE)
-    assert by_name.key == by_arn.key == ModelKey("us-east-1", "churn-model")
+    assert by_name.key == by_arn.key == ResourceKey("us-east-1", "churn-model")
     assert (by_name.arn, by_arn.arn, by_arn.name) == (None, ARN, "Churn-Model")
 
 
+def test_resolve_subject_group_and_version_arns_give_the_group_key() -> None:
+    """A model package group ARN resolves to the group's key; a version's ARN to its group."""
+    group = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/Fraud"
+    by_group = resolve_subject(group, SCOPE)
+    by_version = resolve_subject(
+        "arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud/3", SCOPE)
+    assert by_group.key == by_version.key == ResourceKey("us-east-1", "fraud",
+                                                         "model-package-group")
+    assert (by_group.label, by_group.name, by_group.arn) == ("model package group", "Fraud", group)
+    assert resolve_subject("fraud", SCOPE).key.kind == "model"  # a bare name is a model's
+
+
 @pytest.mark.parametrize(("text", "message"), [
-    ("arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn",
-     "model package groups: not yet"),
-    ("arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3",
-     "model package groups: not yet"),
-    ("arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn", "not a SageMaker model ARN"),
+    ("arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn",
+     "not the ARN of a SageMaker model or model package group"),
     ("arn:aws:sagemaker:us-east-1:999999999999:model/churn", "outside this deployment"),
     ("arn:aws-cn:sagemaker:us-east-1:123456789012:model/churn", "outside this deployment"),
     ("-churn", "neither a SageMaker model name nor an ARN"),
@@ -49,18 +58,32 @@ def test_statements_naming_finds_resource_and_condition_statements() -> None:
     statement's sagemaker:ModelArn; a lower-cased twin counts as the same model."""
     shape = PolicyShape(profile_from_settings(Settings(access_level=AccessLevel.DEPLOY)), SCOPE)
     document = shape.render([ARN, "arn:aws:sagemaker:us-east-1:123456789012:model/other"])
-    found = statements_naming(document, ModelKey("us-east-1", "churn-model"))
+    found = statements_naming(document, ResourceKey("us-east-1", "churn-model"))
     assert [s.via for s in found] == [("Resource",), ("Condition",), ("Condition",)]
     assert found[0].sid == "OwnerModelAccess"
     assert "sagemaker:DescribeModel" in found[0].actions
-    assert statements_naming(document, ModelKey("us-east-1", "absent")) == ()
+    assert statements_naming(document, ResourceKey("us-east-1", "absent")) == ()
+
+
+def test_statements_naming_finds_a_groups_version_and_deploy_statements() -> None:
+    """A group is named by its ARN, by `model-package/<group>/*` and (deploy) by the models
+    named after it, each a statement of its own."""
+    group = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/fraud"
+    settings = Settings(group_access_level=AccessLevel.DEPLOY)
+    shape = PolicyShape(profile_from_settings(settings), SCOPE)
+    document = shape.render([group])
+    key = ResourceKey("us-east-1", "fraud", "model-package-group")
+    found = statements_naming(document, key, group)
+    assert [s.sid for s in found] == ["OwnerModelPackageGroupAccess", "OwnerModelPackageAccess",
+                                      "OwnerModelPackageDeploy"]
+    assert statements_naming(document, key) == found[:1]  # without the ARN: its key only
 
 
 def test_statements_naming_reads_hand_edited_shapes() -> None:
     """A single statement object, a string Action and a string Resource are read too."""
     document = {"Statement": {"Effect": "Allow", "Action": "sagemaker:*",
                               "Resource": ARN.lower()}}
-    [found] = statements_naming(document, ModelKey("us-east-1", "churn-model"))
+    [found] = statements_naming(document, ResourceKey("us-east-1", "churn-model"))
     assert (found.index, found.sid, found.actions, found.via) == (
         0, None, ("sagemaker:*",), ("Resource",))
 
