@@ -68,7 +68,7 @@ def _check(base: Decision, ref: OwnerRef, facts: RoleFacts | None, settings: Set
     return replace(base, desired_role=facts.name)
 
 
-def protect_owner_change(
+def protect_owner_change(  # noqa: PLR0917 - the decision and all it is judged by
     decision: Decision,
     current_role: str | None,
     recorded_created: str | None,
