@@ -73,7 +73,7 @@ class GroupApplier:
             record = w.records[key]
             w.decisions[key] = protect_owner_change(
                 w.decisions[key], record.role, _recorded_creation(record, w.decisions[key]),
-                w.hints[key], w.settings, w.rc.scope.account)
+                w.hints[key], w.settings, account=w.rc.scope.account)
         keys = self.leased(keys)  # protection may keep a grant with a role we do not hold
         self.plan_all(keys)
         if self.dry_run:

@@ -68,12 +68,13 @@ def _check(base: Decision, ref: OwnerRef, facts: RoleFacts | None, settings: Set
     return replace(base, desired_role=facts.name)
 
 
-def protect_owner_change(  # noqa: PLR0917 - the decision and all it is judged by
+def protect_owner_change(
     decision: Decision,
     current_role: str | None,
     recorded_created: str | None,
     hints: Sequence[ModelHint],
     settings: Settings,
+    *,
     account: str | None = None,
 ) -> Decision:
     """In protected mode, refuse an owner change nobody trusted made; else pass `decision` on.
