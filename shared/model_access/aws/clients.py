@@ -83,7 +83,9 @@ class Clients:
         with self._lock:
             client = self._cache.get(service)
             if client is None:
-                session = self._session or boto3.Session()
+                if self._session is None:  # one default session for every client: a
+                    self._session = boto3.Session()  # session per client reloads botocore data
+                session = self._session
                 config = self._config  # a caller's own config wins (tests, benchmarks)
                 if service == "iam" and config is DEFAULT_CONFIG:
                     config = IAM_CONFIG
