@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from model_access.arns import ResourceKey
+from model_access.arns import ResourceKey, Scope
 from model_access.aws.iam import decode_document
 from model_access.aws.models import ModelTruth
 from model_access.aws.sweep_state import SweepState, SweepStates
@@ -32,6 +32,7 @@ from model_access.inventory import PolicyFinding, compare, drift_by_role
 from model_access.kinds import parse_grantable_arn
 from model_access.outcomes import Kind, Outcome
 from model_access.owner import OwnerRef, parse_owner
+from model_access.regional import reconcile_regions, region_runtimes
 from model_access.results import Report
 from model_access.runtime import Runtime
 
@@ -98,12 +99,17 @@ class _Unit:
 
 
 class Backfill:
-    """Runs the sweep against a Runtime; `run` is resumable from a continuation."""
+    """Runs the sweep of one account against its Runtime; `run` is resumable from a
+    continuation. The account's every served region is swept (its tag index there, its
+    models reconciled there), or only `regions` when given."""
 
     def __init__(self, runtime: Runtime, *, chunk_models: int = DEFAULT_CHUNK,
                  progress: Progress | None = None, states: SweepStates | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 regions: Sequence[str] | None = None) -> None:
         self.rt = runtime
+        self.regions = regions
+        self.runtimes: dict[str, Runtime] = {}
         self.chunk = chunk_models
         self.progress = progress or (lambda _phase, _done, _total: None)
         self.states = states
@@ -121,6 +127,7 @@ class Backfill:
     ) -> BackfillResult:
         run_id = str((continuation or {}).get("runId") or run_id or uuid.uuid4().hex[:12])
         self.dry_run = dry_run
+        self.runtimes = region_runtimes(self.rt, self.regions)  # MemberUnavailable: no claim
         result = BackfillResult(dry_run, run_id)
         owner = uuid.uuid4().hex
         state = SweepState(run_id)
@@ -130,19 +137,30 @@ class Backfill:
                 result.claimed = False
                 return result
             state = claimed
+        try:
+            return self._sweep(result, state, owner, time_left, reserve_seconds)
+        except Exception:
+            self._release(run_id, owner)  # a retry of this slice resumes at the cursor
+            raise
+
+    def _sweep(self, result: BackfillResult, state: SweepState, owner: str,
+               time_left: Callable[[], float], reserve_seconds: float) -> BackfillResult:
         carried, carried_seen = dict(state.counts), state.seen  # earlier slices of the run
-        units, drift, result.findings = collect(self.rt, run_id, self._progress_listing)
+        units, drift, result.findings = collect(self.rt, result.run_id, self._progress_listing,
+                                                regions=self.runtimes)
+        if self.regions is not None:  # asked for some regions: the others' models stay out
+            units = [u for u in units if u.key is None or u.key.region in self.runtimes]
         todo = [u for u in units if u.order > state.cursor] if state.cursor else units
         done_units = len(units) - len(todo)
         while todo:
             size = self._chunk_size(state, time_left, reserve_seconds)
             if size <= 0:
-                result.continuation = {"runId": run_id}
+                result.continuation = {"runId": result.run_id}
                 self._save(state, owner, advance=True)
                 return result
             chunk, todo = _cut(todo, size)
             started = self.clock()
-            self._reconcile(result, chunk, dry_run, drift)
+            self._reconcile(result, chunk, self.dry_run, drift)
             elapsed = self.clock() - started
             result.chunks += 1
             if time_left() < 0:
@@ -179,8 +197,8 @@ class Backfill:
         hints = [u.hint for u in chunk if u.hint is not None]
         truths = {u.key: u.truth for u in chunk if u.key is not None and u.truth is not None}
         roles = [u.role for u in chunk if u.role is not None]
-        report = self.rt.reconciler.reconcile(
-            hints, dry_run=dry_run, truths=truths, extra_roles=roles,
+        report = reconcile_regions(
+            self.runtimes, hints, truths, dry_run=dry_run, roles=roles,
             drift={r.lower(): drift[r.lower()] for r in roles if r.lower() in drift},
             progress=lambda done, total: self.progress("reconciling role groups", done, total))
         result.seen += len(hints)
@@ -190,16 +208,28 @@ class Backfill:
             _count(result, Outcome.REPAIRED)
         result.report.merge(report)
 
+    def _release(self, run_id: str, owner: str) -> None:
+        """Hand the run back after a failure (best effort: else its claim expires)."""
+        if self.states is None or self.dry_run:
+            return
+        try:
+            self.states.release(run_id, owner)
+        except Exception:  # noqa: BLE001 - the original failure is the one to raise
+            return
+
     def _save(self, state: SweepState, owner: str, *, advance: bool = False,
               done: bool = False) -> None:
         if self.states is not None and not self.dry_run:
             self.states.save(state, owner, advance=advance, done=done)
 
 
-def collect(rt: Runtime, run_id: str, listed: Callable[[int], None] = lambda _n: None) -> tuple[
+def collect(rt: Runtime, run_id: str, listed: Callable[[int], None] = lambda _n: None, *,
+            regions: Mapping[str, Runtime] | None = None) -> tuple[
     list[_Unit], dict[str, dict[int, str]], list[PolicyFinding]
 ]:
-    """Tagged models, held models and roles with records, sorted by role; plus drift."""
+    """Tagged models (the tag index of each of `regions`, default `rt`'s own), held models
+    and roles with records (the account's store, every region), sorted by role; plus drift
+    (the account's IAM)."""
     s = rt.settings
     roles = list(rt.store.scan_roles())
     rows = list(rt.iam.list_tool_policies())
@@ -232,12 +262,12 @@ def collect(rt: Runtime, run_id: str, listed: Callable[[int], None] = lambda _n:
                 arn_of.setdefault(parsed.key, arn)
     units: list[_Unit] = []
     tagged: set[ResourceKey] = set()
-    for arn, tags in rt.models.tagged_models(s.owner_tag_key):
+    for arn, tags, scope in _tagged(regions or {rt.scope.region: rt}, s.owner_tag_key):
         parsed = parse_grantable_arn(arn)
-        if parsed is None or parsed.region != rt.scope.region:
+        if parsed is None or parsed.region != scope.region:
             continue
         tagged.add(parsed.key)
-        owner = parse_owner(tags, s.owner_tag_key, rt.scope)
+        owner = parse_owner(tags, s.owner_tag_key, scope)
         names = holders.get(parsed.key, set()) | (
             {owner.name.lower()} if isinstance(owner, OwnerRef) else set())
         truth = ModelTruth(parsed.key, True, arn, parsed.name, tags, from_index=True)
@@ -256,6 +286,14 @@ def collect(rt: Runtime, run_id: str, listed: Callable[[int], None] = lambda _n:
     units += [_Unit(g.key, role=g.role_name) for g in roles]
     units.sort(key=lambda u: (u.order, u.role is None, str(u.key)))
     return units, drift_by_role(findings), findings
+
+
+def _tagged(runtimes: Mapping[str, Runtime], tag_key: str,
+            ) -> Iterator[tuple[str, tuple[tuple[str, str], ...], Scope]]:
+    """Each region's tag index, with the scope its owners are read in."""
+    for runtime in runtimes.values():
+        for arn, tags in runtime.models.tagged_models(tag_key):
+            yield arn, tags, runtime.scope
 
 
 def _model_unit(key: ResourceKey, arn: str | None, name: str, *, roles: set[str],

@@ -12,6 +12,7 @@ holds comes from the one inventory plus each policy's current document.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from model_access.arns import ResourceKey
@@ -22,6 +23,7 @@ from model_access.kinds import parse_grantable_arn
 from model_access.outcomes import Kind, Outcome
 from model_access.plan import role_share
 from model_access.policy import model_arns_in, to_json
+from model_access.regional import reconcile_regions, region_runtimes
 from model_access.runtime import Runtime
 from model_access.settings import IAM_POLICY_MAX_CHARS
 
@@ -35,16 +37,20 @@ class Discrepancy:
     detail: str
 
 
-def verify(rt: Runtime) -> list[Discrepancy]:
-    """Every discrepancy between truth, store and IAM (empty list: all agree)."""
+def verify(rt: Runtime, regions: Sequence[str] | None = None) -> list[Discrepancy]:
+    """Every discrepancy between truth, store and IAM in `rt`'s account (empty list: all
+    agree): SageMaker of each of `regions` (default: every served region)."""
     found: list[Discrepancy] = []
-    units, _drift, findings = collect(rt, "verify")
+    runtimes = region_runtimes(rt, regions)
+    units, _drift, findings = collect(rt, "verify", regions=runtimes)
+    if regions is not None:
+        units = [u for u in units if u.key is None or u.key.region in runtimes]
     found += [Discrepancy(f.kind, f.name, f.detail) for f in findings]
     roles = {g.key: g for g in rt.store.scan_roles()}
     hints = [u.hint for u in units if u.hint is not None]
     truths = {u.key: u.truth for u in units if u.key is not None and u.truth is not None}
-    report = rt.reconciler.reconcile(hints, dry_run=True, truths=truths,
-                                     extra_roles=[g.role_name for g in roles.values()])
+    report = reconcile_regions(runtimes, hints, truths, dry_run=True,
+                               roles=[g.role_name for g in roles.values()])
     for key, result in sorted(report.results.items(), key=lambda kv: str(kv[0])):
         if result.outcome.kind is Kind.CHANGE or result.outcome is Outcome.RETRY:
             kind = "stale-grant" if result.revoked_from else "missing-grant"

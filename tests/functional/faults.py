@@ -68,7 +68,8 @@ class Rule:
 
     `kind`: throttle (400), error500 (not applied), error500-applied (applied, then a 500
     answer: the ambiguous case), connection (refused), timeout (after `delay`), slow (delayed
-    by `delay`, then answered normally), or one of IAM_ANSWERS (a 409 IAM error).
+    by `delay`, then answered normally), access-denied (403 AccessDenied: a member role
+    that is missing or does not trust the hub), or one of IAM_ANSWERS (a 409 IAM error).
     """
 
     kind: str
@@ -160,6 +161,8 @@ class Faults:
                     return error_response(request, service, 400, code)
                 if rule.kind == "error500":
                     return error_response(request, service, 500, "InternalFailure")
+                if rule.kind == "access-denied":
+                    return error_response(request, service, 403, "AccessDenied")
                 if rule.kind in IAM_ANSWERS:  # IAM rules moto does not enforce, said by IAM
                     return error_response(request, service, 409, IAM_ANSWERS[rule.kind])
                 if rule.kind == "connection":

@@ -8,6 +8,8 @@
   reused until `refresh_margin` before its credentials expire (the clock is injectable).
   The functions' own credentials are a role session, so this is role chaining: at most
   one hour (`SESSION_SECONDS`), which outlives any invocation.
+- The sweep asks for every served account (`member_accounts`): the listed ones, or
+  Organizations' `ListAccounts` (ACTIVE ones) in `organization` mode.
 - A role that is missing, does not trust the hub, or a region disabled in the member:
   `MemberUnavailableError` (outcome MemberUnavailable); throttling and 5xx: transient.
 """
@@ -125,6 +127,26 @@ class MemberSessions:
             if account == self._hub_account:
                 return self._hub_session or boto3.Session()
             return self._member_session(account).session
+
+    def member_accounts(self) -> list[str]:
+        """Every account served besides the hub's, sorted: MODEL_ACCESS_MEMBER_ACCOUNTS, or
+        in `organization` mode every ACTIVE account Organizations lists (the answers are
+        cached for admission as DescribeAccount's are)."""
+        listed = set(self._settings.member_accounts)
+        if self._settings.organization_members:
+            client = self._organizations or self._hub.organizations
+            expires = self._clock() + self._organization_ttl
+            try:
+                for page in client.get_paginator("list_accounts").paginate():
+                    for found in page.get("Accounts", []):
+                        state = found.get("State") or found.get("Status")
+                        with self._lock:
+                            self._members[found["Id"]] = (state == ACTIVE, expires)
+                        if state == ACTIVE:
+                            listed.add(found["Id"])
+            except (ClientError, BotoCoreError) as exc:
+                raise translate(exc, "ListAccounts") from exc
+        return sorted(listed - {self._hub_account})
 
     def _member_session(self, account: str) -> _Session:
         current = self._sessions.get(account)

@@ -6,6 +6,10 @@ persisted cursor, saves the cursor after every chunk, and finally *advances* the
 next slice before invoking its continuation. A retried invocation (Lambda's async retries,
 or the schedule's) claims the same run again and resumes where the last chunk ended; it
 never forks a second chain, because a claim fails while another invocation holds the run.
+
+Each account of a run has its own state under its namespace (`records.account_namespace`:
+`acct#<id>#sweep#<run>`; the hub's own stays `sweep#<run>`), so cursors, measured costs and
+claims are per account while the run id is shared.
 """
 
 from __future__ import annotations
@@ -47,17 +51,21 @@ class SweepStates:
     """Claim, save and advance sweep runs."""
 
     def __init__(self, client: DynamoDBClient, table: str, *, lease_seconds: float,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, namespace: str = "") -> None:
         self._db = client
         self._table = table
         self._lease = lease_seconds
         self._clock = clock
+        self._prefix = namespace + SWEEP_PREFIX
+
+    def _key(self, run_id: str) -> dict[str, Any]:
+        return {"pk": {"S": self._prefix + run_id}}
 
     def get(self, run_id: str) -> SweepState | None:
         with translated("GetItem sweep"):
-            item = self._db.get_item(TableName=self._table, Key=_key(run_id),
+            item = self._db.get_item(TableName=self._table, Key=self._key(run_id),
                                      ConsistentRead=True).get("Item")
-        return _from_item(item) if item else None
+        return _from_item(item, run_id) if item else None
 
     def claim(self, run_id: str, owner: str) -> SweepState | None:
         """Take the run for this invocation (created when new); None if another holds it
@@ -66,7 +74,7 @@ class SweepStates:
         with translated("UpdateItem sweep claim"):
             try:
                 answer = self._db.update_item(
-                    TableName=self._table, Key=_key(run_id),
+                    TableName=self._table, Key=self._key(run_id),
                     UpdateExpression="SET lease_owner = :me, lease_until = :until, "
                                      "#s = if_not_exists(#s, :running), "
                                      "slice_no = if_not_exists(slice_no, :zero), "
@@ -85,7 +93,7 @@ class SweepStates:
                 if error_code(exc) == "ConditionalCheckFailedException":
                     return None
                 raise
-        return _from_item(answer["Attributes"])
+        return _from_item(answer["Attributes"], run_id)
 
     def save(self, state: SweepState, owner: str, *, advance: bool = False,
              done: bool = False) -> None:
@@ -101,20 +109,31 @@ class SweepStates:
             update += " REMOVE lease_owner, lease_until"
         with translated("UpdateItem sweep progress"):
             self._db.update_item(
-                TableName=self._table, Key=_key(state.run_id), UpdateExpression=update,
+                TableName=self._table, Key=self._key(state.run_id), UpdateExpression=update,
                 ConditionExpression="lease_owner = :me",
                 ExpressionAttributeNames={"#c": "cursor", "#s": "status"},
                 ExpressionAttributeValues={k: _SER.serialize(v) for k, v in values.items()})
 
 
-def _key(run_id: str) -> dict[str, Any]:
-    return {"pk": {"S": SWEEP_PREFIX + run_id}}
+    def release(self, run_id: str, owner: str) -> None:
+        """Give the run up without touching its progress (a failed slice: a retry of it
+        claims the run at once and resumes from the last saved cursor)."""
+        with translated("UpdateItem sweep release"):
+            try:
+                self._db.update_item(
+                    TableName=self._table, Key=self._key(run_id),
+                    UpdateExpression="REMOVE lease_owner, lease_until",
+                    ConditionExpression="lease_owner = :me",
+                    ExpressionAttributeValues={":me": {"S": owner}})
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
 
 
-def _from_item(raw: Mapping[str, Any]) -> SweepState:
+def _from_item(raw: Mapping[str, Any], run_id: str) -> SweepState:
     item = {k: _DESER.deserialize(v) for k, v in raw.items()}
     return SweepState(
-        run_id=str(item["pk"])[len(SWEEP_PREFIX):],
+        run_id=run_id,
         slice=int(item.get("slice_no", 0)),
         cursor=str(item.get("cursor", "")),
         seconds_per_model=float(item.get("seconds_per_model", 0) or 0),
