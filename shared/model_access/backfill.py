@@ -214,7 +214,7 @@ class Backfill:
             return
         try:
             self.states.release(run_id, owner)
-        except Exception:  # noqa: BLE001 - the original failure is the one to raise
+        except Exception:
             return
 
     def _save(self, state: SweepState, owner: str, *, advance: bool = False,

@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from model_access.backfill import DEFAULT_CHUNK, Backfill, BackfillResult, Progress
 from model_access.aws.records import account_namespace
 from model_access.aws.sweep_state import SweepStates
+from model_access.backfill import DEFAULT_CHUNK, Backfill, BackfillResult, Progress
 from model_access.errors import AccountNotMemberError, MemberUnavailableError, ModelAccessError
 from model_access.outcomes import Outcome
 from model_access.runtime import Runtime
@@ -148,8 +148,7 @@ def sweep_accounts(
         sweep = _sweep_one(hub, account, regions=regions, dry_run=dry_run, run_id=run_id,
                            time_left=time_left, reserve_seconds=reserve_seconds,
                            states_for=states_for, chunk_models=chunk_models,
-                           progress=lambda phase, done, total, a=account: tick(
-                               f"{a} {phase}", done, total))
+                           progress=_prefixed(tick, account))
         result.accounts.append(sweep)
         on_account(sweep)
         if sweep.outcome == HELD:
@@ -158,6 +157,13 @@ def sweep_accounts(
             result.continuation = {"runId": run_id, "account": account}
             break
     return result
+
+
+def _prefixed(progress: Progress, account: str) -> Progress:
+    """Progress lines that name the account."""
+    def tick(phase: str, done: int, total: int | None) -> None:
+        progress(f"{account} {phase}", done, total)
+    return tick
 
 
 def _sweep_one(hub: Runtime, account: str, *, regions: Sequence[str] | None, dry_run: bool,
