@@ -32,7 +32,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL"),
                         help="AWS endpoint to talk to (default: $AWS_ENDPOINT_URL)")
     parser.add_argument("--region", default=None,
-                        help="AWS region (default: $AWS_REGION, else us-east-1)")
+                        help="AWS region (default: $AWS_REGION, else us-east-1); when "
+                             "MODEL_ACCESS_REGIONS lists other served regions, only this "
+                             "served region's models (the home region is then $AWS_REGION)")
 
 
 def build_parser() -> argparse.ArgumentParser:

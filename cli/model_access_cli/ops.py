@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from botocore.config import Config
@@ -24,6 +24,7 @@ from model_access.settings import Settings
 from model_access.uninstall import uninstall
 from model_access.verify import verify
 from model_access_cli import views
+from model_access_cli.accounts_cli import add_scope_flags, home_region, run_scoped
 from model_access_cli.explain_view import explain_table
 from model_access_cli.local_stack import local_up
 from model_access_cli.output import (
@@ -95,11 +96,12 @@ def add_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None
                      help="model name, model ARN, or model package group (or version) ARN")
     for command in (plan, backfill, grants, remove, verify_cmd, why):
         add_output_flag(command)
+    for command in (plan, backfill, grants, remove, verify_cmd):
+        add_scope_flags(command)
 
 
 def _runtime(args: argparse.Namespace) -> Runtime:
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get(
-        "AWS_DEFAULT_REGION") or "us-east-1"
+    region = home_region(args)
     if args.endpoint_url and not os.environ.get("AWS_ACCESS_KEY_ID"):
         use_dummy_credentials(region)
     env = dict(os.environ, AWS_REGION=region)
@@ -139,16 +141,10 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "backfill" and args.function:
         return _invoke_function(args)
     runtime = _runtime(args)
-    if args.command == "plan":
-        return _plan(args, runtime)
-    if args.command == "backfill":
-        return _backfill(args, runtime)
-    if args.command == "grants":
-        return _grants(args, runtime)
-    if args.command == "verify":
-        return _verify(args, runtime)
-    if args.command == "uninstall":
-        return _uninstall(args, runtime)
+    scoped = {"plan": _plan, "backfill": _backfill, "grants": _grants, "verify": _verify,
+              "uninstall": _uninstall}
+    if args.command in scoped:
+        return run_scoped(args, runtime, scoped[args.command])
     if args.command == "explain":
         return _explain(args, runtime)
     raise ModelAccessError(f"unknown command {args.command}")
@@ -186,18 +182,22 @@ class ProgressBar:
         self.phase = ""
 
 
-def _plan(args: argparse.Namespace, runtime: Runtime) -> int:
+def _plan(args: argparse.Namespace, runtime: Runtime,
+          regions: Sequence[str] | None = None) -> int:
     bar = ProgressBar()
-    result = Backfill(runtime, chunk_models=CLI_CHUNK, progress=bar).run(dry_run=True)
+    result = Backfill(runtime, chunk_models=CLI_CHUNK, progress=bar,
+                      regions=regions).run(dry_run=True)
     bar.finish()
     document = views.plan_document(result)
     emit(args, document, lambda: views.plan_table(document, result))
     return EXIT_CHANGES if document["changesPending"] else EXIT_OK
 
 
-def _backfill(args: argparse.Namespace, runtime: Runtime) -> int:
+def _backfill(args: argparse.Namespace, runtime: Runtime,
+              regions: Sequence[str] | None = None) -> int:
     bar = ProgressBar()
-    result = Backfill(runtime, chunk_models=CLI_CHUNK, progress=bar).run(dry_run=args.dry_run)
+    result = Backfill(runtime, chunk_models=CLI_CHUNK, progress=bar,
+                      regions=regions).run(dry_run=args.dry_run)
     bar.finish()
     document = views.backfill_document(result)
     emit(args, document, lambda: views.backfill_table(result))
@@ -223,7 +223,8 @@ def _invoke_function(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-def _grants(args: argparse.Namespace, runtime: Runtime) -> int:
+def _grants(args: argparse.Namespace, runtime: Runtime,
+            regions: Sequence[str] | None = None) -> int:
     role, model = args.role, args.model
     if role:
         records = runtime.records.by_role(role)
@@ -235,6 +236,8 @@ def _grants(args: argparse.Namespace, runtime: Runtime) -> int:
         records = [runtime.records.get_many([parsed.key])[parsed.key]]
     else:
         records = [r for r in runtime.records.scan() if r.role]
+    if regions is not None:
+        records = [r for r in records if r.key.region in regions]
     held: dict[str, set[str]] = {}
     rows = []
     for record in sorted(records, key=lambda r: ((r.role or "").lower(), str(r.key))):
@@ -255,16 +258,19 @@ def _grants(args: argparse.Namespace, runtime: Runtime) -> int:
     return EXIT_OK
 
 
-def _uninstall(args: argparse.Namespace, runtime: Runtime) -> int:
+def _uninstall(args: argparse.Namespace, runtime: Runtime,
+               _regions: Sequence[str] | None = None) -> int:
+    """IAM is global: an account's tool policies go whatever regions were asked."""
     removed = uninstall(runtime, dry_run=args.dry_run)
     emit(args, views.uninstall_document(removed, dry_run=args.dry_run),
          lambda: views.uninstall_table(removed, dry_run=args.dry_run))
     return EXIT_OK
 
 
-def _verify(args: argparse.Namespace, runtime: Runtime) -> int:
+def _verify(args: argparse.Namespace, runtime: Runtime,
+            regions: Sequence[str] | None = None) -> int:
     note("verify: reading SageMaker, the grant store and IAM")
-    problems = verify(runtime)
+    problems = verify(runtime, regions)
     emit(args, views.verify_document(problems), lambda: views.verify_table(problems))
     return EXIT_FINDINGS if problems else EXIT_OK
 

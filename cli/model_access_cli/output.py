@@ -35,7 +35,15 @@ def add_output_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def emit(args: argparse.Namespace, document: Mapping[str, Any], table: Callable[[], str]) -> None:
-    """Print the command's result: the JSON document, or the table built by `table`."""
+    """Print the command's result: the JSON document, or the table built by `table`. With
+    `--account` the document names the account; with `--all-accounts` (accounts_cli) each
+    account's document is collected into one."""
+    if getattr(args, "account_shown", None):
+        document = {**document, "account": args.account_shown}
+    collected = getattr(args, "collected", None)
+    if collected is not None:
+        collected.append(dict(document))
+        return
     if args.output == "json":
         full = {"command": args.command, "schemaVersion": SCHEMA_VERSION, **document}
         print(json.dumps(full, indent=2, sort_keys=True))

@@ -121,6 +121,9 @@ def test_cli_output_schema_covers_every_command_and_rejects_strays(
     for argv in (["plan"], ["backfill"], ["grants"], ["verify"], ["uninstall", "--dry-run"],
                  ["explain", "m1"]):
         documents[argv[0]] = run_json(capsys, *argv)[1]
+    _, out, _ = run(capsys, "verify", "--all-accounts", "--output", "json")
+    documents["perAccount"] = json.loads(out)
+    validator().validate(documents["perAccount"])
     schema = json.loads(SCHEMA.read_text())
     listed = {ref["$ref"].rsplit("/", 1)[1] for ref in schema["oneOf"]}
     assert listed == set(documents)
