@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast lint demo local backfill catalog package preview deploy destroy bench bench-quick clean
+.PHONY: help venv test test-fast lint demo demo-org local backfill catalog package preview deploy destroy bench bench-quick clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,6 +33,9 @@ lint: $(STAMP) ## ruff and mypy (strict) on the library and CLI
 
 demo: $(STAMP) ## Run the whole flow on a local moto server and print what was granted and why
 	$(BIN)/model-access demo
+
+demo-org: $(STAMP) ## The organization on a local moto server: a hub, two members in two regions, a stranger refused
+	$(BIN)/model-access demo --org
 
 ENDPOINT ?= $(or $(AWS_ENDPOINT_URL),http://127.0.0.1:5000)
 

@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "the real handlers, then print grants, refusals and IAM calls. Exits 0 "
                     "only if every expected outcome happened.")
     demo.add_argument("--verbose", action="store_true", help="show the handlers' JSON logs")
+    demo.add_argument("--org", action="store_true",
+                      help="the organization instead: a hub and two member accounts in two "
+                           "regions (spokes forward to the hub bus; grants land in each "
+                           "member's IAM; a stranger account is refused)")
     demo.add_argument("--dashboard-dir", type=Path, default=Path("build/demo"),
                       help="where the demo writes its EMF log lines and the dashboard PNG "
                            "drawn from them (build/demo)")
@@ -114,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "demo" and args.org:
+            from model_access_cli.demo_org import run_org_demo
+
+            return run_org_demo(verbose=args.verbose)
         if args.command == "demo":
             from model_access_cli.demo import run_demo
 

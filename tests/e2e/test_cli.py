@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from model_access_cli.demo import run_demo
+from model_access_cli.demo_org import run_org_demo
 from model_access_cli.local_stack import LocalStack
 from model_access_cli.main import main
 from tests.functional.cli_run import run, run_json
@@ -109,3 +110,20 @@ def test_demo_runs_end_to_end(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     emf = (tmp_path / "emf.log").read_text().splitlines()
     assert emf
     assert all('"_aws"' in line for line in emf)
+
+
+def test_org_demo_runs_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`model-access demo --org` passes every one of its checks: grants in each member's IAM
+    (two regions, one policy per role), none in the hub, the stranger refused, the sweep over
+    every account."""
+    for key in ("POWERTOOLS_LOG_LEVEL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(key, os.environ.get(key, "placeholder"))
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("MODEL_ACCESS_MEMBER_ACCOUNTS", raising=False)
+    out = io.StringIO()
+    assert run_org_demo(out) == 0, out.getvalue()
+    text = out.getvalue()
+    assert "demo --org: every expected outcome happened" in text
+    assert text.count("[ok]") == 5 and "[FAILED]" not in text
+    assert "MODEL_ACCESS_MEMBER_ACCOUNTS" not in os.environ, "the demo's settings stay inside it"
