@@ -70,6 +70,7 @@ def goals(results: Mapping[str, Any]) -> list[Goal]:
                   unit=""),
         _at_most("registry: IAM writes for 1,000 new versions in 20 granted groups", 0,
                  results.get("registry", {}).get("version_burst_iam_writes")),
+        _org_goal(results.get("org", {})),
         _at_most("cold start: import time / bare `import boto3`, bytecode cached", 2,
                  cold["import_ratio_vs_boto3"], unit="x"),
         _at_most("cold start as deployed (layer as packaged, runtime's Python) / "
@@ -98,6 +99,23 @@ def goals(results: Mapping[str, Any]) -> list[Goal]:
                         str(missed), missed == 0,
                         "" if missed == 0 else "revocation on delete did not happen"))
     return out
+
+
+def _org_goal(org: Mapping[str, Any]) -> Goal:
+    """One writer per (account, role) across regions: an organization burst costs each
+    (account, role) what a single-account burst of the same shape costs each role."""
+    burst = org.get("burst", {})
+    single = burst.get("single_account", {})
+    goal = _at_most(
+        f"organization: IAM writes per (account, role), {burst.get('events', 2000):,} events "
+        f"from {burst.get('accounts', 5)} accounts x {burst.get('regions', 2)} regions / per "
+        "role of a single-account burst of the same shape", 1,
+        burst.get("iam_writes_ratio_vs_single_account"), unit="x")
+    if burst:
+        return Goal(goal.metric, goal.goal, goal.value, goal.met, (goal.note + " " if goal.note
+                    else "") + f"{org['burst_iam_writes_per_account_role']} vs "
+                    f"{single.get('iam_writes_per_role')}; lost grants {burst['lost_grants']}")
+    return goal
 
 
 def write_json(path: Path, results: Mapping[str, Any]) -> None:

@@ -98,6 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     registry_burst = registry.version_burst(groups, versions, sizes)
     group_capacity = registry.group_capacity()
 
+    from bench import org
+
+    org_events, org_roles = org.quick_or_full(options.quick)
+    step(f"organization: {org_events} events from {len(org.ACCOUNTS)} accounts x "
+         f"{len(org.REGIONS)} regions through spokes, vs one account of the same shape")
+    org_burst = org.burst(org_events, org_roles, sizes)
+
     step(f"cold start: median of {sizes.cold_runs} fresh interpreters (source tree with cached "
          "bytecode; the packaged archives under the runtime's Python)")
     cold = cold_start(sizes.cold_runs)
@@ -124,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     results["registry"] = {"version_burst": registry_burst,
                            "version_burst_iam_writes":
                                registry_burst["iam_writes_during_versions"]}
+    results["org"] = {"burst": org_burst, "burst_iam_writes_per_account_role":
+                       org_burst["iam_writes_per_account_role"]}
     results["capacity"]["groups_40char_default"] = group_capacity["groups"]
     results["capacity"]["groups"] = group_capacity
     results["scale"] = scale.run(options.quick, step)

@@ -63,6 +63,8 @@ class RecordOutcome:
     retry_delay: int | None = None
     """Seconds before a retryable record should come back (a busy role), when shorter than
     the queue's visibility timeout."""
+    account: str | None = None
+    """The account the record is about, when known (for the log line)."""
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,11 @@ def _reconcile_by_origin(parsed: Mapping[str, Routed | RecordOutcome],
     """Reconcile each origin's hints once (hub first), and name every record's outcome."""
     outcomes = _record_outcomes({m: o for m, o in parsed.items()
                                  if isinstance(o, RecordOutcome)}, Report(), None)
-    by_origin: dict[tuple[str | None, str], tuple[Runtime, dict[str, ModelHint]]] = {}
+    by_origin: dict[str | None, tuple[Runtime, dict[str, ModelHint]]] = {}
     for message_id, item in parsed.items():
-        if isinstance(item, Routed):
-            scope = item.runtime.scope
-            entry = by_origin.setdefault((scope.account, scope.region), (item.runtime, {}))
+        if isinstance(item, Routed):  # one reconcile per account: its reconciler reads
+            account_runtime = _account_runtime(item.runtime)  # every served region
+            entry = by_origin.setdefault(account_runtime.scope.account, (account_runtime, {}))
             entry[1][message_id] = item.hint
     for origin_runtime, hints in sorted(by_origin.values(), key=lambda v: v[0].hub is not None):
         receive_counts: dict[ResourceKey, int] = {}
@@ -128,6 +130,15 @@ def _reconcile_by_origin(parsed: Mapping[str, Routed | RecordOutcome],
         report = _reconcile(list(hints.values()), origin_runtime, receive_counts, deadline)
         outcomes.update(_record_outcomes(hints, report, origin_runtime))
     return outcomes
+
+
+def _account_runtime(runtime: Runtime) -> Runtime:
+    """The runtime of `runtime`'s account in the home region (it reconciles every served
+    region of the account: one writer per account and role across regions)."""
+    hub = runtime.hub or runtime
+    if runtime.scope.region == hub.scope.region or not runtime.settings.regions:
+        return runtime
+    return hub.for_origin(runtime.scope.account, hub.scope.region)
 
 
 def _handle_direct(event: Any, runtime: Runtime, deadline: Deadline) -> dict[str, Any]:
@@ -182,9 +193,11 @@ def _classify(
             except MemberUnavailableError as exc:
                 refused = (Outcome.MEMBER_UNAVAILABLE, str(exc))
         if refused is not None:
-            return RecordOutcome(hint.event_id, refused[0], refused[1], hint.key, hint.kind)
+            return RecordOutcome(hint.event_id, refused[0], refused[1], hint.key, hint.kind,
+                                 account=origin.account)
     if (problem := foreign_model(hint, target.scope)) is not None:  # before grouping by name
-        return RecordOutcome(hint.event_id, Outcome.FOREIGN_MODEL, problem, hint.key, hint.kind)
+        return RecordOutcome(hint.event_id, Outcome.FOREIGN_MODEL, problem, hint.key, hint.kind,
+                             account=origin.account)
     return Routed(hint, target)
 
 
@@ -218,8 +231,7 @@ def _record_outcomes(
 ) -> dict[str, RecordOutcome]:
     """Map results back to records; log one line per record, count one metric per model.
     The account and region are in the log line (never a metric dimension)."""
-    where = ({"account": runtime.scope.account, "region": runtime.scope.region}
-             if runtime is not None else {})
+    where = {"account": runtime.scope.account} if runtime is not None else {}
     outcomes: dict[str, RecordOutcome] = {}
     counted: set[ResourceKey] = set()
     for message_id, item in parsed.items():
@@ -227,7 +239,8 @@ def _record_outcomes(
             outcomes[message_id] = item
             count_outcome(item.outcome)
             logger.info(item.reason, extra={"event_id": item.event_id, "message_id": message_id,
-                                            "outcome": item.outcome.value, "kind": item.kind})
+                                            "outcome": item.outcome.value, "kind": item.kind,
+                                            "account": item.account})
             continue
         result = report.results.get(item.key) or ModelResult(
             item.key, Outcome.FAILED, "no result for this model", item.model_arn)
@@ -238,7 +251,7 @@ def _record_outcomes(
         outcomes[message_id] = RecordOutcome(item.event_id, result.outcome, result.reason,
                                              item.key, item.kind, result.retry_delay)
         logger.info(result.reason, extra={
-            **where,
+            **where, "region": item.region,
             "event_id": item.event_id, "message_id": message_id, "trigger": item.trigger.value,
             "via": item.trigger.via, "kind": item.kind, "model_name": item.model_name,
             "model_arn": result.model_arn or item.model_arn, "owner": result.owner,

@@ -66,6 +66,10 @@ class Reconciler:
     shape: PolicyShape
     clock: Callable[[], float] = time.time
     rng: random.Random = field(default_factory=random.Random)
+    regions: tuple[str, ...] = ()
+    """Every region whose models this reconciler reads (`models` picks each key's region):
+    one reconcile, one lease and one set of IAM writes per role across an account's
+    regions. Empty: the scope's region only."""
 
     def reconcile(
         self,
@@ -181,7 +185,7 @@ class Work:
     def check_scope(self) -> None:
         """Drop hints for models outside our scope; a model is foreign only if all its are."""
         for key, hints in self.hints.items():
-            problems = [foreign_model(hint, self.rc.scope) for hint in hints]
+            problems = [foreign_model(hint, self.rc.scope, self.rc.regions) for hint in hints]
             kept = [hint for hint, problem in zip(hints, problems, strict=True) if not problem]
             if kept:  # a forged foreign twin in the batch must not hide the real event
                 self.hints[key] = kept
@@ -308,13 +312,15 @@ class Work:
         return final_record(record, result, self.decisions[key], self.hints[key], self.now())
 
 
-def foreign_model(hint: ModelHint, scope: Scope) -> str | None:
-    """Why a hint names a resource outside this deployment's partition, region and account."""
+def foreign_model(hint: ModelHint, scope: Scope, regions: tuple[str, ...] = ()) -> str | None:
+    """Why a hint names a resource outside this deployment's partition, region(s) (the
+    scope's, or `regions`) and account."""
     parsed = parse_resource_arn(hint.model_arn) if hint.model_arn else None
     label = kind_named(hint.kind).label
-    region = hint.region if hint.region != scope.region or not parsed else parsed.region
-    if region != scope.region:  # the event's region or its resource ARN's
-        return f"{label} is in region {region}; this deployment serves {scope.region}"
+    served = regions or (scope.region,)
+    region = hint.region if hint.region not in served or not parsed else parsed.region
+    if region not in served:  # the event's region or its resource ARN's
+        return f"{label} is in region {region}; this deployment serves {', '.join(served)}"
     if parsed and parsed.partition != scope.partition:
         return f"{label} ARN is in partition {parsed.partition}, not {scope.partition}"
     if scope.account and (

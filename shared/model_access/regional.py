@@ -1,21 +1,19 @@
-"""An account's served regions: one runtime per region, and a sweep's work split by region.
+"""An account's served regions: one runtime per region for the tag index, one reconcile.
 
-IAM and the grant store are per account, SageMaker and its tag index per region, and a
-reconciler acts in one region (it refuses other regions' models as ForeignModel). So the
-sweep, `plan` and `verify` look at an account through one runtime per served region: each
-region's models go to that region's reconciler, and the roles with no model in view (drift
-repairs, policies of deleted roles: IAM is global) to the first one's.
+IAM and the grant store are per account, SageMaker and its tag index per region. The sweep,
+`plan` and `verify` list each region's tag index through that region's runtime, then hand
+the account's whole work to one reconciler, which reads each model in its own region
+(`runtime._span_regions`): a role is planned and written once for its models of every
+region, as the provisioner does for a batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 
 from model_access.arns import ResourceKey
 from model_access.aws.models import ModelTruth
 from model_access.events import ModelHint
-from model_access.plan import RolePlan
 from model_access.results import Report
 from model_access.runtime import Runtime
 
@@ -44,34 +42,9 @@ def reconcile_regions(
     drift: Mapping[str, Mapping[int, str]] | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """Reconcile each region's hints with its runtime (a hint of a region not in `runtimes`
-    goes to the first, which reports it as ForeignModel); `roles` and `drift` go with the
-    first. One report: results by key (keys name their region), role plans merged."""
-    first = next(iter(runtimes))
-    by_region: dict[str, list[ModelHint]] = {region: [] for region in runtimes}
-    for hint in hints:
-        by_region[hint.key.region if hint.key.region in runtimes else first].append(hint)
-    merged = Report(dry_run=dry_run)
-    for region, runtime in runtimes.items():
-        extra = list(roles) if region == first else []
-        if not by_region[region] and not extra:
-            continue
-        wanted = {h.key for h in by_region[region]}
-        report = runtime.reconciler.reconcile(
-            by_region[region], dry_run=dry_run,
-            truths={k: t for k, t in truths.items() if k in wanted},
-            extra_roles=extra, drift=drift if region == first else None, progress=progress)
-        merged.results.update(report.results)
-        merged.repairs += report.repairs
-        for key, plan in report.role_plans.items():
-            earlier = merged.role_plans.get(key)
-            merged.role_plans[key] = plan if earlier is None else merge_plans(earlier, plan)
-    return merged
-
-
-def merge_plans(first: RolePlan, second: RolePlan) -> RolePlan:
-    """One role planned by two regions' reconciles: both regions' changes and writes."""
-    return replace(second, ops=first.ops + second.ops, added=first.added | second.added,
-                   removed=first.removed | second.removed,
-                   unplaced=first.unplaced | second.unplaced,
-                   repairs=first.repairs + second.repairs)
+    """One reconcile of the account's hints of every region in `runtimes`, by the first
+    runtime's reconciler (with several served regions it reads each model in its own:
+    runtime._span_regions), so a role is planned and written once for all its regions."""
+    first = next(iter(runtimes.values()))
+    return first.reconciler.reconcile(hints, dry_run=dry_run, truths=truths,
+                                      extra_roles=roles, drift=drift, progress=progress)

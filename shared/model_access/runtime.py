@@ -16,6 +16,7 @@ from model_access.aws.member_sessions import MemberSessions
 from model_access.aws.models import ModelReader
 from model_access.aws.policy_writer import PolicyWriter
 from model_access.aws.records import GrantRecords, account_namespace
+from model_access.aws.regional_models import RegionalModels
 from model_access.aws.store import GrantStore
 from model_access.aws.translate import translated
 from model_access.catalog import default_catalog
@@ -70,6 +71,7 @@ class Runtime:
                       hub.clients, account_namespace(account, hub.scope.account),
                       member=account != hub.scope.account)
         built.hub = hub
+        _span_regions(built, hub)
         hub._origins[(account, region)] = built
         return built
 
@@ -102,7 +104,24 @@ def build_runtime(
     runtime = _wire(settings, scope, clients, clients, "", member=False)
     runtime.sessions = MemberSessions(settings, scope.account or "", clients,
                                       hub_session=clients.session)
+    _span_regions(runtime, runtime)
     return runtime
+
+
+def _span_regions(runtime: Runtime, hub: Runtime) -> None:
+    """With several served regions, the runtime's reconciler reads each model in its own
+    region (other regions' SageMaker through `hub.for_origin`, built on first use), so one
+    reconcile writes a role once for its models of every region."""
+    settings, scope = runtime.settings, runtime.scope
+    if not settings.regions:
+        return
+    account = scope.account
+
+    def reader_for(region: str) -> ModelReader:
+        return hub.for_origin(account, region).models
+
+    runtime.reconciler.models = RegionalModels(runtime.models, scope.region, reader_for)
+    runtime.reconciler.regions = settings.served_regions
 
 
 def _wire(settings: Settings, scope: Scope, clients: Clients, table_clients: Clients,

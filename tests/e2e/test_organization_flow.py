@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from model_access.aws.clients import Clients
+from model_access.observability import metrics
 from model_access.settings import Settings
 from model_access_cli import cloudtrail
 from model_access_cli.lambdas import LocalInvoker, load_function
@@ -46,6 +47,7 @@ def drain(world: World, stack: LocalStack) -> tuple[Any, Counter[str]]:
     """Poll the hub queue into the provisioner; the records' stats and the metrics emitted."""
     module = load_function("provisioner")
     module._runtime = world.runtime(**ORG_ENV)
+    metrics.clear_metrics()  # what earlier in-process tests counted is not this drain's
     invoker = LocalInvoker(module)
     stats = LocalPoller(world.clients.sqs, stack.queue_url, stack.queue_arn,
                         invoker).drain(timeout=60)

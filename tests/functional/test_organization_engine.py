@@ -110,3 +110,23 @@ def test_member_role_is_never_granted(org: tuple[World, Clients, Clients]) -> No
     result = handle(create_event("fraud", arn, MEMBER), world.runtime(**ORG_ENV))
     assert result["outcome"] == "ProvisionerRole"
     assert tool_policies(member) == {}
+
+
+def test_one_batch_of_two_regions_writes_the_role_once(
+        org: tuple[World, Clients, Clients]) -> None:
+    """A batch naming a member role's models in both regions is one reconcile of the
+    account: one CreatePolicy and one AttachRolePolicy, no second version for the region."""
+    world, member, member_eu = org
+    us = model(member, "fraud", "alice")
+    eu = model(member_eu, "churn", "alice")
+    rt = world.runtime(**ORG_ENV)
+    before = world.clients.counter.snapshot()
+    assert world.send(rt, [create_event("fraud", us, MEMBER),
+                           create_event("churn", eu, MEMBER, OTHER_REGION)]) == {
+        "batchItemFailures": []}
+    after = world.clients.counter.snapshot()
+    writes = {k: after[k] - before.get(k, 0) for k in after
+              if k.startswith("iam:") and after[k] != before.get(k, 0)
+              and k.split(":")[1].startswith(("Create", "Attach", "Delete", "Set"))}
+    assert writes == {"iam:CreatePolicy": 1, "iam:AttachRolePolicy": 1}
+    assert tool_policies(member) == {"model-access-alice-01": sorted([us, eu])}
