@@ -5,20 +5,30 @@ same titles, same metrics, same places on the 24-column grid. Each metric of a w
 summed per period from the data points whose namespace, name and dimensions match it, as
 CloudWatch would. CloudWatch's own metrics (AWS/Lambda, AWS/SQS) never appear in a
 function's logs: their widgets are drawn with every series named and a note saying so.
+The Logs Insights widget (top accounts by refusals and failures) is drawn as the table its
+query gives over the JSON log lines among the lines (`top_accounts`: the same filter,
+grouping and order), or says that the lines hold none (EMF lines alone, as the demo keeps).
 matplotlib is a development dependency; without it `draw` raises `DrawingUnavailableError`.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from model_access.dashboard import GRID_WIDTH, DashboardTargets, dashboard_body
+from model_access.dashboard import (
+    GRID_WIDTH,
+    TOP_ACCOUNTS_LIMIT,
+    DashboardTargets,
+    dashboard_body,
+    top_accounts_outcomes,
+)
 from model_access.settings import DEFAULT_NAMESPACE, DEFAULT_QUEUE_NAME, DEFAULT_SERVICE
 from model_access_cli.emf import Datapoint, parse_lines
 
@@ -118,8 +128,39 @@ def _pyplot() -> Any:
     return plt
 
 
+TABLE_COLUMNS: Final = ("account", "outcome", "records")
+
+
+def log_records(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """The JSON log lines among `lines` (a line may start with what `aws logs tail` puts
+    before the JSON); EMF-only lines are records too, without `account`."""
+    records = []
+    for line in lines:
+        start = line.find("{")
+        if start < 0:
+            continue
+        try:
+            record = json.loads(line[start:])
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def top_accounts(records: Iterable[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    """What the widget's Logs Insights query answers: lines with an account and a refusal
+    or failure outcome, counted per (account, outcome), largest first, at most 20."""
+    wanted = set(top_accounts_outcomes())
+    counts: Counter[tuple[str, str]] = Counter(
+        (str(r["account"]), str(r["outcome"])) for r in records
+        if r.get("account") and r.get("outcome") in wanted)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [(account, outcome, n) for (account, outcome), n in ranked[:TOP_ACCOUNTS_LIMIT]]
+
+
 def draw(body: dict[str, Any], points: Sequence[Datapoint], out: Path,
-         title: str) -> list[DrawnWidget]:
+         title: str, records: Sequence[dict[str, Any]] = ()) -> list[DrawnWidget]:
     """Write the dashboard `body` as a PNG at `out`; say what each panel shows."""
     plt = _pyplot()
     widgets = body["widgets"]
@@ -140,7 +181,10 @@ def draw(body: dict[str, Any], points: Sequence[Datapoint], out: Path,
         legend_ax = figure.add_axes((legend_left / width, bottom / height,
                                      (cell_w * (1 - PLOT_SHARE) - PAD["right"]) / width,
                                      plot_h / height))
-        drawn.append(_panel(ax, legend_ax, widget["properties"], points, start_ms))
+        if widget["type"] == "log":
+            drawn.append(_table_panel(ax, legend_ax, widget["properties"], records))
+        else:
+            drawn.append(_panel(ax, legend_ax, widget["properties"], points, start_ms))
     stamp = (datetime.fromtimestamp(start_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
              if points else "no data")
     figure.suptitle(f"{title}: the stack's CloudWatch dashboard, drawn from {len(points)} "
@@ -193,12 +237,36 @@ def _panel(ax: Any, legend_ax: Any, props: dict[str, Any], points: Sequence[Data
     return DrawnWidget(props["title"], tuple(r.label for r in refs), tuple(with_data))
 
 
+def _table_panel(ax: Any, legend_ax: Any, props: dict[str, Any],
+                 records: Sequence[dict[str, Any]]) -> DrawnWidget:
+    """A Logs Insights widget: its query's table over the log lines given."""
+    rows = top_accounts(records)
+    ax.set_title(props["title"], fontsize=10, loc="left")
+    ax.axis("off")
+    legend_ax.axis("off")
+    if rows:
+        table = ax.table(cellText=[list(map(str, row)) for row in rows],
+                         colLabels=list(TABLE_COLUMNS), loc="upper left", cellLoc="left")
+        table.auto_set_font_size(False)
+        table.set_fontsize(8)
+    else:
+        ax.text(0.5, 0.5, "CloudWatch Logs Insights query over the functions' log lines:\n"
+                "no line with an account and a refusal or failure in these logs",
+                ha="center", va="center", transform=ax.transAxes, fontsize=9, color="0.4")
+    legend_ax.text(0, 1, "query:\n" + props["query"].replace(" | ", "\n| "), va="top",
+                   fontsize=6, family="monospace", wrap=True)
+    return DrawnWidget(props["title"], TABLE_COLUMNS,
+                       tuple(f"{account} {outcome}" for account, outcome, _ in rows))
+
+
 def draw_from_lines(lines: Iterable[str], out: Path, *, targets: DashboardTargets | None = None,
                     title: str = "model-access") -> tuple[Path, list[DrawnWidget]]:
-    """Parse EMF lines and draw the stack's dashboard for them."""
+    """Parse EMF lines (and the JSON log lines, for the Logs Insights widget) and draw the
+    stack's dashboard for them."""
+    lines = list(lines)
     points = parse_lines(lines)
     targets = targets or default_targets(points)
-    return out, draw(dashboard_body(targets), points, out, title)
+    return out, draw(dashboard_body(targets), points, out, title, log_records(lines))
 
 
 def draw_demo_dashboard(lines: Sequence[str], folder: Path) -> Path:

@@ -3,6 +3,10 @@
 Pure (no boto3, no pulumi). The outcome widgets are generated from `Outcome` and `CallMetric`
 in `outcomes.py`, so a new outcome shows up on the dashboard without anyone listing it twice;
 the namespace and the `service` dimension come in once, through `DashboardTargets`.
+
+The account is never a metric dimension (unbounded in an organization); it is in every log
+line, so one CloudWatch Logs Insights widget ranks the accounts by refusals and failures
+from the functions' log lines (fields `account` and `outcome`).
 """
 
 from __future__ import annotations
@@ -117,6 +121,34 @@ def _queue_widgets(targets: DashboardTargets) -> Iterator[dict[str, Any]]:
     )
 
 
+TOP_ACCOUNTS_TITLE: Final = "Top accounts by refusals and failures (Logs Insights)"
+TOP_ACCOUNTS_LIMIT: Final = 20
+
+
+def top_accounts_outcomes() -> tuple[str, ...]:
+    """The outcomes the accounts are ranked by: every refusal and every failure."""
+    return tuple(o.value for o in Outcome if o.kind in (Kind.REFUSAL, Kind.FAILURE))
+
+
+def top_accounts_query(log_groups: tuple[str, ...]) -> str:
+    """The Logs Insights query: log lines (one per record, one per swept account) that name
+    an account and a refusal or failure, counted per account and outcome, largest first."""
+    sources = " | ".join(f"SOURCE '{group}'" for group in log_groups)
+    listed = ", ".join(f'"{name}"' for name in top_accounts_outcomes())
+    return (f"{sources} | fields account, outcome"
+            f" | filter ispresent(account) and outcome in [{listed}]"
+            f" | stats count(*) as records by account, outcome"
+            f" | sort records desc | limit {TOP_ACCOUNTS_LIMIT}")
+
+
+def _logs_widgets(targets: DashboardTargets) -> Iterator[dict[str, Any]]:
+    groups = tuple(f"/aws/lambda/{fn}"
+                   for fn in (targets.provisioner_function, targets.backfill_function))
+    yield {"type": "log", "properties": {
+        "title": TOP_ACCOUNTS_TITLE, "region": targets.region, "view": "table",
+        "query": top_accounts_query(groups)}}
+
+
 def _place(widgets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Lay widgets out two per row, in order."""
     per_row = GRID_WIDTH // WIDGET_WIDTH
@@ -134,6 +166,7 @@ def dashboard_body(targets: DashboardTargets) -> dict[str, Any]:
         *_runtime_widgets(targets),
         *_lambda_widgets(targets),
         *_queue_widgets(targets),
+        *_logs_widgets(targets),
     ]
     return {"widgets": _place(widgets)}
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from model_access.dashboard import DashboardTargets, dashboard_body, outcomes_by_kind
+from model_access.dashboard import (
+    TOP_ACCOUNTS_TITLE,
+    DashboardTargets,
+    dashboard_body,
+    outcomes_by_kind,
+)
 from model_access.outcomes import METRIC_DIMENSIONS, Kind, Outcome, all_metric_names
 from model_access.settings import Env
 from tests.infra.pulumi_harness import StackRun, run_program
@@ -14,7 +19,8 @@ DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
 def metric_rows(body: dict[str, Any]) -> list[list[Any]]:
     """Every metric line of every widget (each row spelled out in full, no `.` shorthand)."""
-    return [row for widget in body["widgets"] for row in widget["properties"]["metrics"]]
+    return [row for widget in body["widgets"] if widget["type"] == "metric"
+            for row in widget["properties"]["metrics"]]
 
 
 def dimensions(row: list[Any]) -> dict[str, str]:
@@ -80,3 +86,21 @@ def test_dashboard_widgets_fit_grid() -> None:
         cell = (widget["x"], widget["y"])
         assert cell not in cells
         cells.add(cell)
+
+
+def test_dashboard_ranks_accounts_by_refusals_and_failures_from_the_logs(
+        stack: StackRun) -> None:
+    """One Logs Insights widget over both functions' log groups counts the lines naming an
+    account and a refusal or failure (the account is in log lines, never a dimension)."""
+    body = stack.one(DASHBOARD).json("dashboardBody")
+    (widget,) = [w for w in body["widgets"] if w["type"] == "log"]
+    query = widget["properties"]["query"]
+    assert widget["properties"]["title"] == TOP_ACCOUNTS_TITLE
+    assert query.startswith("SOURCE '/aws/lambda/model-access-provisioner' | "
+                            "SOURCE '/aws/lambda/model-access-backfill' | ")
+    listed = query.split("outcome in [", 1)[1].split("]", 1)[0]
+    named = {name.strip().strip('"') for name in listed.split(",")}
+    assert named == {o.value for o in Outcome if o.kind in (Kind.REFUSAL, Kind.FAILURE)}
+    assert {"AccountNotMember", "MemberUnavailable"} <= named
+    assert "stats count(*) as records by account, outcome" in query
+    assert all("account" not in dimensions(row) for row in metric_rows(body))

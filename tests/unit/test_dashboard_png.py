@@ -9,7 +9,14 @@ import pytest
 
 from model_access.dashboard import dashboard_body
 from model_access.outcomes import CallMetric, Outcome
-from model_access_cli.dashboard_png import MetricRef, default_targets, draw_from_lines
+from model_access_cli.dashboard_png import (
+    TABLE_COLUMNS,
+    MetricRef,
+    default_targets,
+    draw_from_lines,
+    log_records,
+    top_accounts,
+)
 from model_access_cli.emf import parse_lines
 from model_access_cli.main import main
 
@@ -41,6 +48,9 @@ def test_dashboard_png_draws_every_widget_of_the_deployed_body(tmp_path: Path) -
     png, drawn = draw_from_lines(LINES, tmp_path / "dash.png")
     assert [w.title for w in drawn] == [w["properties"]["title"] for w in body["widgets"]]
     for widget, panel in zip(body["widgets"], drawn, strict=True):
+        if widget["type"] == "log":  # the Logs Insights table: no account lines in LINES
+            assert (panel.series, panel.with_data) == (TABLE_COLUMNS, ())
+            continue
         assert panel.series == tuple(MetricRef.parse(m).label
                                      for m in widget["properties"]["metrics"])
     with_data = {label for panel in drawn for label in panel.with_data}
@@ -79,3 +89,25 @@ def test_dashboard_command_refuses_a_file_without_metrics(
     assert main(["dashboard", "--from-logs", str(logs)]) == 2
     assert "no EMF metrics" in capsys.readouterr().err
     assert not (tmp_path / "empty.png").exists()
+
+
+def log_line(account: str | None, outcome: str) -> str:
+    """A provisioner log line as `aws logs tail` prints it (timestamp and stream first)."""
+    record = {"level": "INFO", "message": "why", "outcome": outcome, "service": "model-access"}
+    if account:
+        record["account"] = account
+    return "2026-12-02T10:00:00 2026/12/02/[$LATEST]abc " + json.dumps(record)
+
+
+def test_dashboard_png_draws_the_top_accounts_table_from_log_lines(tmp_path: Path) -> None:
+    """The Logs Insights widget is drawn as its query's table: refusals and failures per
+    account and outcome, largest first; changes and lines without an account left out."""
+    lines = [*LINES,
+             *[log_line("222222222222", "AccountNotMember")] * 3,
+             *[log_line("111111111111", "MemberUnavailable")] * 2,
+             log_line("111111111111", "Granted"), log_line(None, "BadEvent")]
+    assert top_accounts(log_records(lines)) == [
+        ("222222222222", "AccountNotMember", 3), ("111111111111", "MemberUnavailable", 2)]
+    _, drawn = draw_from_lines(lines, tmp_path / "d.png")
+    (table,) = [p for p in drawn if p.series == TABLE_COLUMNS]
+    assert table.with_data == ("222222222222 AccountNotMember", "111111111111 MemberUnavailable")
