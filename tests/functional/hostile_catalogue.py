@@ -542,6 +542,61 @@ def group_owner_with_no_slot_left(s: Scene) -> Case:
     return Case([s.world.create_group_event("g1")], model="group:g1", owner=None)
 
 
+# --- organization -------------------------------------------------------------------------
+
+MEMBER: Final = "111111111111"
+ORG_REGIONS: Final = {"MODEL_ACCESS_REGIONS": "eu-west-1"}
+
+
+def unserved_account(s: Scene) -> Case:
+    event = cloudtrail.envelope(cloudtrail.create_model(
+        "m1", s.arn(account=OTHER_ACCOUNT), account=OTHER_ACCOUNT))
+    return Case([event], model=None)
+
+
+def _organization(s: Scene) -> str:
+    """The hub (moto's default account) creates the organization; one member, closed."""
+    orgs = s.world.clients.organizations
+    orgs.create_organization(FeatureSet="ALL")
+    closed: str = orgs.create_account(Email="gone@example.com", AccountName="gone")[
+        "CreateAccountStatus"]["AccountId"]
+    orgs.close_account(AccountId=closed)
+    return closed
+
+
+def outside_the_organization(s: Scene) -> Case:
+    _organization(s)
+    return unserved_account(s)
+
+
+def closed_member(s: Scene) -> Case:
+    closed = _organization(s)
+    event = cloudtrail.envelope(cloudtrail.create_model(
+        "m1", s.arn(account=closed), account=closed))
+    return Case([event], model=None)
+
+
+def native_event_of_two_accounts(s: Scene) -> Case:
+    s.world.model("m1", "alice")
+    event = s.world.native_event("m1")
+    event["detail"]["ModelArn"] = s.arn(account=MEMBER)
+    return Case([event], owner="alice", settled=False)
+
+
+def forwarded_member_event(s: Scene) -> Case:
+    from tests.functional.members import account_clients, create_event, model, owner_role
+
+    member = account_clients(s.world.clients, MEMBER)
+    owner_role(member, "alice")
+    return Case([create_event("m1", model(member, "m1", "alice"), MEMBER)], model=None)
+
+
+def unserved_region(s: Scene) -> Case:
+    event = cloudtrail.envelope(cloudtrail.create_model(
+        "m1", s.arn(region="ap-south-1"), region="ap-south-1"))
+    return Case([event], model=None)
+
+
 ROWS: Final[tuple[Row, ...]] = (
     # Envelope
     Row("E01", "envelope", "SQS body that is not JSON", BAD, body_not_json,
@@ -775,6 +830,28 @@ ROWS: Final[tuple[Row, ...]] = (
     Row("R08", "registry", "group whose owner role has all 10 slots taken by others",
         Outcome.CAPACITY_EXHAUSTED, group_owner_with_no_slot_left,
         "never detach someone else's policy; the refusal is logged and counted"),
+    Row("G01", "organization", "event of an account not in `MODEL_ACCESS_MEMBER_ACCOUNTS`",
+        Outcome.ACCOUNT_NOT_MEMBER, unserved_account,
+        "nothing is read or written there: refused before any AWS call",
+        env={"MODEL_ACCESS_MEMBER_ACCOUNTS": MEMBER}),
+    Row("G02", "organization", "`organization` mode: an account outside the organization",
+        Outcome.ACCOUNT_NOT_MEMBER, outside_the_organization,
+        "Organizations does not know it", env={"MODEL_ACCESS_MEMBER_ACCOUNTS": "organization"}),
+    Row("G03", "organization", "`organization` mode: a closed (SUSPENDED) member",
+        Outcome.ACCOUNT_NOT_MEMBER, closed_member, "only ACTIVE accounts are members",
+        env={"MODEL_ACCESS_MEMBER_ACCOUNTS": "organization"}),
+    Row("G04", "organization", "SageMaker's own event naming its model in two accounts "
+        "(`resources` and `detail.ModelArn`)", BAD, native_event_of_two_accounts,
+        "an event that contradicts itself is not believed; the sweep settles the model",
+        env={"MODEL_ACCESS_MEMBER_ACCOUNTS": MEMBER}),
+    Row("G05", "organization", "forwarded event: the envelope names the hub, the record a "
+        "served member", GRANT, forwarded_member_event,
+        "the envelope is never read (forwarding rewrites it): the member's alice is granted "
+        "(in the member's IAM: test_organization_engine.py); the hub's IAM does not change",
+        env={"MODEL_ACCESS_MEMBER_ACCOUNTS": MEMBER}),
+    Row("G06", "organization", "model of a region neither home nor in `MODEL_ACCESS_REGIONS`",
+        Outcome.FOREIGN_MODEL, unserved_region, "this deployment does not serve that region",
+        env=ORG_REGIONS),
 )
 
 
