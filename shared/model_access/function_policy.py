@@ -238,6 +238,9 @@ def _hub_statements(settings: Settings, target: PolicyTarget,
         statements.append(_allow(
             "AskOrganizationAboutMembers", ("organizations:DescribeAccount",),
             f"arn:{target.partition}:organizations::*:account/{organization}/*"))
+        # The sweep lists the members to visit; ListAccounts takes no resource type.
+        statements.append(_allow("ListOrganizationMembers", ("organizations:ListAccounts",),
+                                 "*"))
     return statements
 
 

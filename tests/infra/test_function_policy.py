@@ -271,14 +271,17 @@ def test_hub_may_assume_member_roles_of_its_organization_only(
     assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": ORGANIZATION}}
     (ask,) = granting(document, "organizations:DescribeAccount")
     assert ask["Resource"] == f"arn:aws:organizations::*:account/{ORGANIZATION}/*"
+    (listing,) = granting(document, "organizations:ListAccounts")  # the sweep's account list
+    assert listing["Action"] == ["organizations:ListAccounts"] and listing["Resource"] == "*"
     assert lint(document) == []
 
 
 def test_listed_members_need_no_organizations_access() -> None:
-    """memberAccounts as ids: the assume statement only, no DescribeAccount."""
+    """memberAccounts as ids: the assume statement only, no DescribeAccount or ListAccounts."""
     document = role_policy(run_program({**ORG_CONFIG, "memberAccounts": [MEMBER_ACCOUNT]}))
     assert len(granting(document, "sts:AssumeRole")) == 1
     assert granting(document, "organizations:DescribeAccount") == []
+    assert granting(document, "organizations:ListAccounts") == []
 
 
 def test_function_policy_scopes_data_plane_to_stack_resources(
