@@ -1,9 +1,8 @@
-"""Backfill and drift sweep: bring every grant in line, from an empty or drifted state.
+"""Backfill and drift sweep of one account: bring every grant in line, from an empty or
+drifted state (`sweep_accounts.py` runs it for every served account).
 
-Cost follows the models that matter, not the account: the tag index lists the models that
-carry the owner tag (pages of 100, tags included), the grant store lists what any role may
-hold, and ListPolicies lists the tool's policies. A model outside all three needs nothing,
-so it costs no call and no write, however many there are.
+Cost follows the models that matter, not the account (`sweep_units.collect`: the tag index
+of each served region, the grant store, the tool's policies).
 
 The work is sorted by role and cut into chunks that end at a role boundary (so a role is
 written once per run), sized from the measured cost of the chunks before (persisted), and
@@ -15,26 +14,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from botocore.exceptions import ClientError
-
-from model_access.arns import ResourceKey, Scope
-from model_access.aws.iam import decode_document
-from model_access.aws.models import ModelTruth
 from model_access.aws.sweep_state import SweepState, SweepStates
-from model_access.aws.translate import error_code
-from model_access.events import ModelHint, Trigger
-from model_access.grants import document_hash
-from model_access.inventory import PolicyFinding, compare, drift_by_role
-from model_access.kinds import parse_grantable_arn
+from model_access.inventory import PolicyFinding
 from model_access.outcomes import Kind, Outcome
-from model_access.owner import OwnerRef, parse_owner
 from model_access.regional import reconcile_regions, region_runtimes
 from model_access.results import Report
 from model_access.runtime import Runtime
+from model_access.sweep_units import Unit, collect
 
 DEFAULT_CHUNK: Final = 25_000
 """Most models reconciled at once: a bigger chunk writes each role fewer times."""
@@ -85,17 +75,6 @@ class BackfillResult:
             "runTotals": dict(sorted(self.totals.items())),
             "continuation": self.continuation,
         }
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """One model (or one role with no model in view) to reconcile, in sweep order."""
-
-    order: str
-    key: ResourceKey | None = None
-    hint: ModelHint | None = None
-    truth: ModelTruth | None = None
-    role: str | None = None
 
 
 class Backfill:
@@ -192,7 +171,7 @@ class Backfill:
             return self.chunk if left == float("inf") else min(self.chunk, FIRST_CHUNK)
         return min(self.chunk, int(left / state.seconds_per_model))
 
-    def _reconcile(self, result: BackfillResult, chunk: list[_Unit], dry_run: bool,
+    def _reconcile(self, result: BackfillResult, chunk: list[Unit], dry_run: bool,
                    drift: dict[str, dict[int, str]]) -> None:
         hints = [u.hint for u in chunk if u.hint is not None]
         truths = {u.key: u.truth for u in chunk if u.key is not None and u.truth is not None}
@@ -223,87 +202,7 @@ class Backfill:
             self.states.save(state, owner, advance=advance, done=done)
 
 
-def collect(rt: Runtime, run_id: str, listed: Callable[[int], None] = lambda _n: None, *,
-            regions: Mapping[str, Runtime] | None = None) -> tuple[
-    list[_Unit], dict[str, dict[int, str]], list[PolicyFinding]
-]:
-    """Tagged models (the tag index of each of `regions`, default `rt`'s own), held models
-    and roles with records (the account's store, every region), sorted by role; plus drift
-    (the account's IAM)."""
-    s = rt.settings
-    roles = list(rt.store.scan_roles())
-    rows = list(rt.iam.list_tool_policies())
-
-    def versions(arn: str) -> list[str]:
-        answer = rt.clients.iam.list_policy_versions(PolicyArn=arn)
-        return [v["VersionId"] for v in answer["Versions"]]
-
-    def hash_of(arn: str, version: str) -> str | None:
-        try:
-            answer = rt.clients.iam.get_policy_version(PolicyArn=arn, VersionId=version)
-        except ClientError as exc:
-            if error_code(exc) == "NoSuchEntity":
-                return None  # listed by a lagging ListPolicyVersions, deleted since
-            raise
-        return document_hash(decode_document(answer["PolicyVersion"].get("Document", {})))
-
-    findings = compare(rows, roles, versions, hash_of)
-    holders: dict[ResourceKey, set[str]] = {}
-    arn_of: dict[ResourceKey, str] = {}
-    for record in rt.records.scan_held():
-        holders.setdefault(record.key, set()).update(h.lower() for h in record.holders)
-        if record.model_arn:
-            arn_of.setdefault(record.key, record.model_arn)
-    for grants in roles:
-        for arn in grants.arns:
-            parsed = parse_grantable_arn(arn)
-            if parsed is not None:
-                holders.setdefault(parsed.key, set()).add(grants.key)
-                arn_of.setdefault(parsed.key, arn)
-    units: list[_Unit] = []
-    tagged: set[ResourceKey] = set()
-    for arn, tags, scope in _tagged(regions or {rt.scope.region: rt}, s.owner_tag_key):
-        parsed = parse_grantable_arn(arn)
-        if parsed is None or parsed.region != scope.region:
-            continue
-        tagged.add(parsed.key)
-        owner = parse_owner(tags, s.owner_tag_key, scope)
-        names = holders.get(parsed.key, set()) | (
-            {owner.name.lower()} if isinstance(owner, OwnerRef) else set())
-        truth = ModelTruth(parsed.key, True, arn, parsed.name, tags, from_index=True)
-        units.append(_model_unit(parsed.key, arn, parsed.name, roles=names, truth=truth,
-                                 run_id=run_id))
-        listed(len(units))
-    for key, names in holders.items():
-        if key in tagged:
-            continue
-        held_arn = arn_of.get(key)
-        held = parse_grantable_arn(held_arn) if held_arn else None
-        name = held.name if held else key.name_lower
-        # Not in the tag index: no owner tag (or the index lags); confirmed under the lease.
-        guess = ModelTruth(key, True, held_arn, name, (), from_index=True) if held_arn else None
-        units.append(_model_unit(key, held_arn, name, roles=names, truth=guess, run_id=run_id))
-    units += [_Unit(g.key, role=g.role_name) for g in roles]
-    units.sort(key=lambda u: (u.order, u.role is None, str(u.key)))
-    return units, drift_by_role(findings), findings
-
-
-def _tagged(runtimes: Mapping[str, Runtime], tag_key: str,
-            ) -> Iterator[tuple[str, tuple[tuple[str, str], ...], Scope]]:
-    """Each region's tag index, with the scope its owners are read in."""
-    for runtime in runtimes.values():
-        for arn, tags in runtime.models.tagged_models(tag_key):
-            yield arn, tags, runtime.scope
-
-
-def _model_unit(key: ResourceKey, arn: str | None, name: str, *, roles: set[str],
-                truth: ModelTruth | None, run_id: str) -> _Unit:
-    hint = ModelHint(Trigger.RECONCILE, f"sweep-{run_id}", name, key.region, model_arn=arn,
-                     kind=key.kind)
-    return _Unit(min(roles) if roles else "", key, hint, truth)
-
-
-def _cut(units: list[_Unit], size: int) -> tuple[list[_Unit], list[_Unit]]:
+def _cut(units: list[Unit], size: int) -> tuple[list[Unit], list[Unit]]:
     """The first `size` units, extended to the end of the last one's role (order key)."""
     end = min(max(size, 1), len(units))
     while end < len(units) and units[end].order == units[end - 1].order:

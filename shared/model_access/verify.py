@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from model_access.arns import ResourceKey
 from model_access.aws.records import GrantRecord
-from model_access.backfill import collect
 from model_access.grants import RoleGrants
 from model_access.kinds import parse_grantable_arn
 from model_access.outcomes import Kind, Outcome
@@ -26,6 +25,7 @@ from model_access.policy import model_arns_in, to_json
 from model_access.regional import reconcile_regions, region_runtimes
 from model_access.runtime import Runtime
 from model_access.settings import IAM_POLICY_MAX_CHARS
+from model_access.sweep_units import collect
 
 
 @dataclass(frozen=True)
