@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -199,6 +200,14 @@ class OrgDemo:
         return ok
 
 
+def _reset(url: str) -> None:
+    """Empty accounts: moto's backends live as long as the process (a test run may use
+    them before and after the demo)."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - our local moto server
+        pass
+
+
 @contextmanager
 def _quiet_cloudformation() -> Iterator[None]:
     logger = logging.getLogger("moto")
@@ -235,6 +244,7 @@ def run_org_demo(out: TextIO = sys.stdout, *, verbose: bool = False) -> int:
     with moto_server(wrap=tap.around) as url, _environment(
             {**ENVIRONMENT, "AWS_ENDPOINT_URL": url}):
         print(f"moto server on {url} (stopped at the end)", file=out, flush=True)
+        _reset(url)
         demo = None
         try:
             demo = OrgDemo(url, tap, out)
@@ -242,3 +252,4 @@ def run_org_demo(out: TextIO = sys.stdout, *, verbose: bool = False) -> int:
         finally:
             if demo is not None:
                 demo.trail.stop()
+            _reset(url)  # and leave them empty for whatever runs next in this process
