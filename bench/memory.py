@@ -224,7 +224,9 @@ class FakeStore:
                 {r.lower(): self.a.grants.get(r.lower(), RoleGrants(r)) for r in roles})
 
     def commit(self, records: Sequence[GrantRecord], roles: Sequence[RoleGrants],
-               fence: Sequence[dict[str, Any]] = ()) -> set[ResourceKey]:
+               fence: Sequence[dict[str, Any]] = (), *, release: bool = False,
+               ) -> set[ResourceKey]:
+        """As GrantStore.commit; leases given back with it are dropped by FakeLeases."""
         for _ in range(0, len(records) + len(roles), 100 - len(fence)):
             self.sim.call("dynamodb:TransactWriteItems", "write")
         conflicts = set()
@@ -262,8 +264,13 @@ class FakeLeases:
 
     def release(self, roles: Iterable[str]) -> None:
         for role in {r.lower() for r in roles}:
-            self.sim.call("dynamodb:DeleteItem", "write")
-            self.a.leases.pop(role, None)
+            if self.a.leases.pop(role, None) is not None:
+                self.sim.call("dynamodb:DeleteItem", "write")
+
+    def handed_back(self, roles: Iterable[str]) -> None:
+        """The commit's transaction deleted these leases (no call of its own)."""
+        for role in roles:
+            self.a.leases.pop(role.lower(), None)
 
     def ensure(self, role: str, seconds: float) -> None:
         owner, until = self.a.leases[role.lower()]

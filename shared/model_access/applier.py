@@ -5,9 +5,16 @@ before any lease was taken. Here, with the group's leases held:
 1. re-read the group's model and role records consistently (the grant store is the truth);
 2. re-read from SageMaker itself every model whose holder would change, when its truth came
    from the eventually consistent tag index or its record changed after the truth was read;
-3. plan each role from its record (pure), record intent (pending roles, policies about to
-   be created), apply the plans to IAM with the lease checked before every write, and
-   commit model and role records in one transaction fenced by the leases.
+3. plan each role from its record (pure); before IAM, write the record of every model that
+   gains a holder, in its final form (its roles that lose it still named as pending), and
+   every policy about to be created in its role record; apply the plans to IAM with the
+   lease checked before every write; commit the role records (and the model records that
+   still change) in one transaction fenced by the leases, which also gives them back.
+
+A model record is written once for a plain grant (before IAM), twice for a move (the old
+holder is cleared at the commit). A record naming a role whose role record does not hold the
+model means a write stopped between IAM and the commit: that role's policies are rewritten
+from the store at its next reconcile (`unconfirmed`), whatever the truth now says.
 """
 
 from __future__ import annotations
@@ -57,6 +64,10 @@ class GroupApplier:
     """Each role's record as the store holds it now."""
     plans: dict[str, RolePlan] = field(default_factory=dict)
     adds: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+    rewrite: dict[str, dict[int, str]] = field(default_factory=dict)
+    """Per role, created policies whose IAM document is unknown (see `unconfirmed`)."""
+    written: dict[ResourceKey, GrantRecord] = field(default_factory=dict)
+    """Model records written before IAM, as stored now (`work.records` keeps the ones read)."""
 
     def run(self) -> None:
         w = self.work
@@ -145,11 +156,25 @@ class GroupApplier:
                 grants = replace(grants, role_name=facts.name)
             held = arns_by_key(grants.arns)
             add, remove = role_changes(role, touching.get(role, ()), w.decisions, held)
+            self.rewrite[role] = self.unconfirmed(role, grants, touching.get(role, ()), held)
             if facts is None:  # the role is gone: nothing may stay granted to its name
                 add, remove = set(), set(grants.arns)
             self.grants[role] = grants
             self.adds[role] = (add, remove) if facts is not None else (set(), set())
             self.plans[role] = self.plan_one(role, grants, add, remove, facts is not None)
+
+    def unconfirmed(self, role: str, grants: RoleGrants, keys: Iterable[ResourceKey],
+                    held: Mapping[ResourceKey, set[str]]) -> dict[int, str]:
+        """Created policies to rewrite because a model record names `role` as a holder while
+        the role record does not hold it: a worker stopped (or failed) between its IAM write
+        and its commit, so any of the role's policies may hold that model in IAM."""
+        w = self.work
+        doubtful = sorted(str(k) for k in keys if k not in held and role in {
+            h.lower() for h in w.records[k].holders})
+        if not doubtful:
+            return {}
+        note = f"rewritten: an unfinished write may have left {', '.join(doubtful[:3])}"
+        return {i: note for i, p in grants.policies.items() if p.created}
 
     def plan_one(self, role: str, grants: RoleGrants, add: set[str], remove: set[str],
                  exists: bool) -> RolePlan:
@@ -164,7 +189,8 @@ class GroupApplier:
                                                if i not in forget})
             self.grants[role] = grants
         common = partial(plan_role, shape=w.rc.shape, budget=s.policy_size_budget,
-                         name_prefix=s.policy_name_prefix, drift=drift)
+                         name_prefix=s.policy_name_prefix, drift=drift,
+                         rewrite=self.rewrite.get(role))
         existing = len(set(grants.slots) | set(grants.policies))
         plan = common(grants, add, remove, max_slots=existing if exists else 0)
         if not plan.unplaced or not exists:
@@ -183,17 +209,25 @@ class GroupApplier:
     # --- writes --------------------------------------------------------------------------
 
     def write_intents(self, keys: list[ResourceKey]) -> list[ResourceKey]:
-        """Before IAM: name every new holder in its model record, and every policy about to
-        be created in its role record, so that a crash leaves nothing nobody knows about."""
+        """Before IAM: write the record of every model that gains a holder (in its final
+        form, roles that lose it still pending), and every policy about to be created in its
+        role record, so that a crash leaves nothing nobody knows about."""
         w = self.work
+        gaining = self.gaining()
+        revoked = revoked_by_key(self.plans.values())
         intents: list[GrantRecord] = []
         for key in keys:
-            decision, record = w.decisions[key], w.records[key]
-            role = decision.desired_role
-            if role and role.lower() not in {h.lower() for h in record.holders}:
-                intents.append(record.advanced(
-                    pending=record.pending | {role},
-                    model_arn=decision.model_arn or record.model_arn, updated_at=w.now()))
+            record = w.records[key]
+            if not gaining.get(key, set()) - {h.lower() for h in record.holders}:
+                continue
+            result = summarize(key, w.decisions[key], record, self.plans,
+                               revoked.get(key, ()), w.settings, w.hints[key])
+            final = w.final_record(key, result=result)
+            if final is None or not final.role:  # cannot happen for a gained holder
+                final = self.undone(key, record)
+            losing = frozenset(h for h in record.holders
+                               if h.lower() != (final.role or "").lower())
+            intents.append(replace(final, pending=final.pending | losing))
         roles: list[RoleGrants] = []
         for role, plan in self.plans.items():
             creating = {op.index: op for op in plan.ops if op.kind == "create"}
@@ -216,15 +250,30 @@ class GroupApplier:
         except ModelAccessError as exc:
             w.fail(keys, exc)
             return []
-        for record in intents:
-            if record.key not in conflicts:
-                w.records[record.key] = record
+        self.written.update({r.key: r for r in intents if r.key not in conflicts})
         self.stored.update({g.key: g for g in roles})
         if conflicts:
             w.fail(conflicts, ConcurrentUpdateError("grant record changed concurrently"))
             keys = [k for k in keys if k not in conflicts]
             self.plan_all(keys)  # the conflicting models' changes leave the plans
         return keys
+
+    def gaining(self) -> dict[ResourceKey, set[str]]:
+        """For each model, the roles (lower-cased) whose plans add one of its ARNs."""
+        out: dict[ResourceKey, set[str]] = {}
+        for role, plan in self.plans.items():
+            for key in arns_by_key(plan.added):
+                out.setdefault(key, set()).add(role)
+        return out
+
+    def undone(self, key: ResourceKey, written: GrantRecord) -> GrantRecord:
+        """The record as read, with every role that may now hold the model pending, as the
+        next version of `written` (a model whose IAM writes did not all succeed)."""
+        record = self.work.records[key]
+        pending = (record.pending | written.holders) - {record.role}
+        return replace(record, version=written.version + 1, pending=pending,
+                       model_arn=self.work.decisions[key].model_arn or record.model_arn,
+                       updated_at=self.work.now())
 
     def apply_all(self, keys: list[ResourceKey]) -> set[ResourceKey]:
         """Apply each role's plan (revocations first); return the models left unfinished."""
@@ -251,7 +300,8 @@ class GroupApplier:
         return failed
 
     def finish(self, keys: list[ResourceKey], *, commit: bool) -> None:
-        """Name each model's outcome; commit its record and the role records together."""
+        """Name each model's outcome; commit the role records and the model records that
+        still change together, giving the leases back in the same transaction."""
         w = self.work
         w.report.role_plans.update({p.role.lower(): p for p in self.plans.values()})
         for plan in self.plans.values():
@@ -263,15 +313,23 @@ class GroupApplier:
                                         revoked.get(key, ()), w.settings, w.hints[key])
         if not commit:
             return
-        finals = [r for key in keys if (r := w.final_record(key)) is not None]
+        finals = [r for key in keys if (r := w.final_record(key, self.written.get(key)))]
+        finished = set(keys)
+        finals += [self.undone(key, written) for key, written in self.written.items()
+                   if key not in finished and w.done.get(key) is not None
+                   and w.done[key].outcome.is_retryable]
         roles = [g for role, g in self.grants.items() if _changed(g, self.stored.get(role))]
         roles = [replace(g, version=g.version + 1, updated_at=w.now()) for g in roles]
         try:
-            conflicts = w.rc.store.commit(finals, roles, w.rc.leases.fence_checks(self.held))
-        except ModelAccessError as exc:
-            w.unfinish([r.key for r in finals], exc)
+            conflicts = w.rc.store.commit(finals, roles, w.rc.leases.fence_checks(self.held),
+                                          release=True)
+        except ModelAccessError as exc:  # nothing of the group is recorded: all come back
+            w.unfinish(keys, exc)
             return
-        w.unfinish(conflicts, ConcurrentUpdateError("grant record changed concurrently"))
+        if finals or roles:
+            w.rc.leases.handed_back(self.held)
+        w.unfinish(conflicts & finished, ConcurrentUpdateError(
+            "grant record changed concurrently"))
 
 
 def _achieved(w: Work, key: ResourceKey, role: str, held: Mapping[ResourceKey, set[str]]) -> bool:

@@ -82,13 +82,17 @@ def plan_role(
     drift: Mapping[int, str] | None = None,
     quota: int | None = None,
     foreign_attached: int | None = None,
+    rewrite: Mapping[int, str] | None = None,
 ) -> RolePlan:
     """The operations that turn the role's tool policies into `slots - remove + add`.
 
     `drift` names policies the sweep found differing from what the tool last wrote (a
     newer default version, extra versions, detached): they are rewritten and re-attached.
+    `rewrite` names policies whose IAM document is unknown (a write to the role may have
+    stopped between IAM and the commit): they are rewritten from the store.
     """
     drift = drift or {}
+    rewrite = rewrite or {}
     packed = pack(grants.slots, frozenset(add), frozenset(remove), base_size=shape.base_size,
                   arn_cost=shape.arn_cost, budget=budget, max_slots=max_slots,
                   reserved=grants.reserved, section_of=shape.section_of)
@@ -100,6 +104,8 @@ def plan_role(
         name = policy_name(name_prefix, grants.role_name, index)
         if index in drift and old is not None and old.created:
             repairs.append(f"{name}: {drift[index]}")
+        elif index in rewrite and old is not None and old.created:
+            repairs.append(f"{name}: {rewrite[index]}")
         if new_arns is None:
             if old is not None:  # emptied (or a create that never finished): remove it
                 ops.append(PolicyOp(OpKind.DETACH, index, name))
@@ -111,7 +117,7 @@ def plan_role(
             ops.append(PolicyOp(OpKind.CREATE, index, name, document, digest))
             ops.append(PolicyOp(OpKind.ATTACH, index, name))
             continue
-        if old.document_hash != digest or index in drift:
+        if old.document_hash != digest or index in drift or index in rewrite:
             ops.append(PolicyOp(OpKind.UPDATE, index, name, document, digest))
         if not old.attached or index in drift:
             ops.append(PolicyOp(OpKind.ATTACH, index, name))

@@ -303,8 +303,11 @@ class Work:
     def now(self) -> str:
         return datetime.fromtimestamp(self.rc.clock(), UTC).isoformat(timespec="milliseconds")
 
-    def final_record(self, key: ResourceKey) -> GrantRecord | None:
-        result, record = self.done.get(key), self.records.get(key)
+    def final_record(self, key: ResourceKey, record: GrantRecord | None = None, *,
+                     result: ModelResult | None = None) -> GrantRecord | None:
+        """The record to write for `key`: `record` is the one stored (default: as read),
+        `result` its outcome (default: the one named)."""
+        result, record = result or self.done.get(key), record or self.records.get(key)
         if result is None or record is None or key not in self.decisions:
             return None
         if result.outcome.is_retryable:

@@ -145,7 +145,7 @@ def test_sweep_goes_on_past_a_policy_that_cannot_be_deleted(world: World) -> Non
 
 def test_lease_taken_over_mid_apply_stops_writes_and_commit(world: World) -> None:
     """Finding 6: when another worker holds the role after our lease ran out, our next IAM
-    write is not made and nothing is recorded; the record is retried."""
+    write is not made and nothing is committed; the record is retried and converges."""
     world.role("alice")
     world.model("m1", "alice")
     rt = world.runtime(MODEL_ACCESS_LEASE_SECONDS="60")
@@ -167,7 +167,15 @@ def test_lease_taken_over_mid_apply_stops_writes_and_commit(world: World) -> Non
         world.clients.iam.meta.events.unregister("after-call.iam.CreatePolicy", take_over)
     assert len(result["batchItemFailures"]) == 1
     assert world.clients.counter.calls[("iam", "AttachRolePolicy")] == 0
-    assert world.record(rt, "m1").role is None
+    # Written before IAM, the model record names alice; the role record does not hold m1,
+    # so nothing claims the grant was made, and the next reconcile of m1 writes it.
+    assert world.record(rt, "m1").role == "alice"
+    _, roles = rt.store.read([], ["alice"])
+    assert roles["alice"].arns == frozenset()
+    thief.release(["alice"])
+    assert world.send(rt, [world.create_event("m1")]) == {"batchItemFailures": []}
+    assert world.granted(rt, "alice") == {world.arns["m1"]}
+    assert verify(rt) == []
 
 
 def test_thousands_of_mostly_untagged_models_cost_few_calls(world: World) -> None:

@@ -8,6 +8,9 @@ timeout. Roles are taken in sorted order, which rules out deadlock between two b
 Fencing: before every IAM write the applier calls `ensure(role, seconds)`, which renews the
 lease (conditionally: only while it is still ours) unless it has at least that long left;
 the final commit carries `fence_checks` so nothing is recorded after the lease was lost.
+The final commit may also give the leases back itself (the same conditions as deletes, see
+GrantStore.commit), which saves one DeleteItem per role group; `handed_back` then tells
+this worker that those leases are gone.
 """
 
 from __future__ import annotations
@@ -98,10 +101,16 @@ class RoleLeases:
             "ExpressionAttributeValues": {":o": {"S": self.owner}, ":now": {"N": now}},
         } for role in sorted({r.lower() for r in roles})]
 
+    def handed_back(self, roles: Iterable[str]) -> None:
+        """Forget leases a committed transaction deleted (their fence checks as deletes)."""
+        for role in roles:
+            self._acquired_at.pop(role.lower(), None)
+
     def release(self, roles: Iterable[str]) -> None:
-        """Give leases back early; a lease someone else took over is left alone."""
+        """Give back the leases we still hold; one lost or handed back is left alone."""
         for role in sorted({r.lower() for r in roles}):
-            self._acquired_at.pop(role, None)
+            if self._acquired_at.pop(role, None) is None:
+                continue
             with translated(f"release lease {role}"):
                 try:
                     self._db.delete_item(

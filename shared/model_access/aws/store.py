@@ -132,12 +132,17 @@ class GrantStore:
         records: Sequence[GrantRecord],
         roles: Sequence[RoleGrants],
         fence: Sequence[dict[str, Any]] = (),
+        *,
+        release: bool = False,
     ) -> set[ResourceKey]:
         """Write records and role records, each only if its stored version is one less.
 
         `fence` (lease condition checks) rides in every transaction: if a lease was lost the
-        commit fails with LeaseLostError and nothing is written. Returns the model keys whose
-        version condition failed; a role record conflict raises ConcurrentUpdateError.
+        commit fails with LeaseLostError and nothing is written. With `release`, the last
+        transaction deletes those leases under the same conditions instead of only checking
+        them (the caller's last write: the leases are given back with it, one call saved).
+        Returns the model keys whose version condition failed; a role record conflict raises
+        ConcurrentUpdateError.
         """
         items: list[tuple[str, dict[str, Any], ResourceKey | str]] = []
         ns = self.namespace
@@ -149,18 +154,22 @@ class GrantStore:
             else:
                 items.append(("Put", _conditional_put(
                     self._table, namespaced(role_to_item(role), ns), role.version), role.key))
+        if not items:
+            return set()
         room = TRANSACTION_ITEMS - len(fence)
         conflicts: set[ResourceKey] = set()
         for start in range(0, len(items), room):
-            conflicts |= self._transact(items[start : start + room], fence)
+            last = start + room >= len(items)
+            guard = "Delete" if release and last and fence else "ConditionCheck"
+            conflicts |= self._transact(items[start : start + room], fence, guard)
         return conflicts
 
     def _transact(
         self, chunk: list[tuple[str, dict[str, Any], ResourceKey | str]],
-        fence: Sequence[dict[str, Any]],
+        fence: Sequence[dict[str, Any]], guard: str = "ConditionCheck",
     ) -> set[ResourceKey]:
         actions: list[Any] = [{kind: body} for kind, body, _ in chunk]
-        actions += [{"ConditionCheck": check} for check in fence]
+        actions += [{guard: check} for check in fence]
         with translated("TransactWriteItems"):
             try:
                 self._db.transact_write_items(TransactItems=actions)
@@ -178,9 +187,11 @@ class GrantStore:
         if any(isinstance(chunk[i][2], str) for i in failed):
             raise ConcurrentUpdateError("a role record changed under its lease")
         # Retry the rest without the conflicting records: a transaction is all or nothing.
+        # Leases to give back are given back even when no record is left to write.
         conflicts = {key for i in failed if isinstance(key := chunk[i][2], ResourceKey)}
         rest = [item for i, item in enumerate(chunk) if i not in failed]
-        return conflicts | (self._transact(rest, fence) if rest else set())
+        retry = bool(rest) or guard == "Delete"
+        return conflicts | (self._transact(rest, fence, guard) if retry else set())
 
 
 def _conditional_put(table: str, item: dict[str, Any], version: int) -> dict[str, Any]:
