@@ -71,7 +71,7 @@ def prepare_process() -> None:
 
 
 def _speed_up_moto() -> None:
-    """Remove four hot spots of moto 5's *server* that no real AWS service has.
+    """Remove hot spots of moto 5's *server* that no real AWS service has.
 
     Each patch keeps moto's answers exactly as they were and only makes the test double
     cheaper, for both designs alike (see MOTO_PATCHES for the reasons, reported with the
@@ -144,7 +144,10 @@ def _speed_up_moto() -> None:
             except Exception:  # noqa: S112 - a bad key: moto itself rejects the call below
                 continue
             attributes = current.to_json()["Attributes"] if current else None
-            saved.append((table_name, key, copy_module.deepcopy(attributes)))
+            if "Update" in entry:  # moto updates an item in place: keep a copy
+                saved.append((table_name, key, copy_module.deepcopy(attributes)))
+            else:  # Put and Delete replace or drop the Item object: its JSON cannot change
+                saved.append((table_name, key, attributes))
         try:
             original(self, transact_items)
         except Exception:
@@ -210,6 +213,69 @@ def _speed_up_moto() -> None:
 
     json_serializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
 
+    _speed_up_item_size_check()
+    _speed_up_sqs_scans()
+
+
+def _speed_up_item_size_check() -> None:
+    """moto checks the 400 KB item limit on every attribute it sets, summing the sizes of all
+    attributes set before: quadratic in an item's attributes, on every item put. An item
+    built from a full attribute map (every Put) is checked once on its total instead, which
+    raises in exactly the same cases (sizes are never negative, so a prefix over the limit
+    means the total is over it). Updates keep moto's own per-attribute check."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import bytesize
+
+    limit = 405000  # moto's own figure (LimitedSizeDict)
+
+    def item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key, self.range_key = hash_key, range_key
+        self.attrs = dynamo_type.LimitedSizeDict()
+        values = {key: dynamo_type.DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > limit:
+            raise ItemSizeTooLarge
+        for key, value in values.items():
+            dict.__setitem__(self.attrs, key, value)
+
+    dynamo_type.Item.__init__ = item_init  # type: ignore[method-assign]
+
+
+def _speed_up_sqs_scans() -> None:
+    """moto's SQS reads the clock twice per message of the queue on every ReceiveMessage (to
+    list the visible ones), and scans every message twice per receipt handle deleted: with
+    2,000 messages queued, that is most of the poller's time, for either design alike. The
+    visible list is built with one clock reading per scan, and a delete finds its message in
+    one pass, with the same answers and errors."""
+    import time as _time
+
+    import moto.sqs.models as sqs_models
+
+    def messages(self: Any) -> list[Any]:
+        now = _time.time() * 1000.0
+        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+    sqs_models.Queue.messages = property(messages)  # type: ignore[assignment]
+
+    def delete_message(self: Any, receipt_handle: str) -> None:
+        if receipt_handle in self.deleted_messages:
+            return  # already deleted: moto answers success again
+        kept, gone = [], []
+        for message in self._messages:
+            if (message.receipt_handle == receipt_handle
+                    or receipt_handle in message._old_receipt_handles):
+                gone.append(message)
+            else:
+                kept.append(message)
+        if not gone:
+            raise sqs_models.ReceiptHandleIsInvalid()
+        for message in gone:
+            self.pending_messages.discard(message)
+            self.deleted_messages.update(message.all_receipt_handles)
+        self._messages = kept
+
+    sqs_models.Queue.delete_message = delete_message  # type: ignore[method-assign]
+
 
 def _plain_attribute(value: Any) -> bool:
     """A DynamoDB AttributeValue dict in wire form without binary members."""
@@ -244,6 +310,13 @@ MOTO_PATCHES: Final = (
     "item of a transaction): parses cached by expression, names and values",
     "moto's JSON serializer walks every DynamoDB AttributeValue member by member (~3 ms per "
     "item in Scan/BatchGetItem answers): plain values are passed through as they are",
+    "moto's DynamoDB checks the 400 KB item limit once per attribute set, re-summing every "
+    "attribute before it (quadratic per item put): an item put whole is checked once on its "
+    "total (raises in the same cases); the transaction backup above keeps a Put's or "
+    "Delete's old item as it was instead of deep-copying it",
+    "moto's SQS reads the clock twice per queued message on every ReceiveMessage and scans "
+    "the queue twice per receipt handle deleted (the poller's cost, both designs alike): one "
+    "clock reading per scan, one pass per delete (same answers and errors)",
 )
 
 

@@ -238,3 +238,31 @@ def sleep_check(run: Callable[[CallTrace], Any], profile: LatencyProfile) -> dic
             "oversleep_seconds": round(slept.oversleep, 3),
             "error_percent": round((replayed - measured) / measured * 100, 1)
             if measured else None}
+
+
+def time_split(trace: CallTrace, wall_seconds: float) -> dict[str, Any]:
+    """Where a traced run's wall time went: inside AWS calls (per operation: the client's
+    time from sending to the parsed answer, i.e. HTTP, moto and botocore's parsing), in the
+    design's own code (its handler time outside calls, botocore's request building
+    included), and outside the handler (the poller standing in for the event source
+    mapping, between batches)."""
+    by_operation: dict[str, dict[str, float]] = {}
+    for window in trace.windows:
+        for call in window.calls:
+            entry = by_operation.setdefault(f"{call.service}:{call.operation}",
+                                            {"calls": 0, "seconds": 0.0})
+            entry["calls"] += 1
+            entry["seconds"] += call.ended - call.started
+    inside = sum(w.ended - w.started for w in trace.windows)
+    in_calls = sum(e["seconds"] for e in by_operation.values())
+    ordered = sorted(by_operation.items(), key=lambda kv: -kv[1]["seconds"])
+    return {
+        "wall_seconds": round(wall_seconds, 3),
+        "handler_seconds": round(inside, 3),
+        "in_aws_calls_seconds": round(in_calls, 3),
+        "own_code_seconds": round(inside - in_calls, 3),
+        "outside_handler_seconds": round(wall_seconds - inside, 3),
+        "by_operation": {op: {"calls": int(e["calls"]), "seconds": round(e["seconds"], 3),
+                              "ms_per_call": round(1000 * e["seconds"] / e["calls"], 2)}
+                         for op, e in ordered},
+    }
