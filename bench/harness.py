@@ -58,9 +58,17 @@ def model_name(i: int, length: int = 40) -> str:
     return name
 
 
-def prepare_process() -> None:
-    """Once per process, before any client exists: dummy credentials and quiet, fast tooling."""
+def prepare_process(*, share_service_models: bool = False) -> None:
+    """Once per process, before any client exists: dummy credentials and quiet, fast tooling.
+
+    `share_service_models` (quick runs only): every botocore session of the process shares
+    the service models it loaded. Each runtime and baseline otherwise loads them again, as a
+    new Lambda container does (about 0.15 s per client): real cost that full runs keep in
+    the first batch of each design, but that dominates a quick run of small scenarios.
+    """
     use_dummy_credentials(REGION)
+    if share_service_models:
+        _share_botocore_models()
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         os.environ.pop(key, None)
     os.environ["AWS_REGION"] = REGION
@@ -68,6 +76,24 @@ def prepare_process() -> None:
     os.environ["MODEL_ACCESS_PROVISIONER_ROLE"] = PROVISIONER_ROLE
     _speed_up_moto()
     _silence_powertools_logs()
+
+
+def _share_botocore_models() -> None:
+    """Service models, endpoint data and the like, loaded once per process (read-only)."""
+    from botocore import loaders
+
+    for name in ("load_service_model", "load_data"):
+        method = getattr(loaders.Loader, name)
+        shared: dict[tuple[Any, ...], Any] = {}
+
+        def cached(self: Any, *args: Any, _method: Any = method,
+                   _shared: dict[tuple[Any, ...], Any] = shared, **kwargs: Any) -> Any:
+            key = (tuple(self.search_paths), args, tuple(sorted(kwargs.items())))
+            if key not in _shared:
+                _shared[key] = _method(self, *args, **kwargs)
+            return _shared[key]
+
+        setattr(loaders.Loader, name, cached)
 
 
 def _speed_up_moto() -> None:

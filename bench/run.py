@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.harness import prepare_process
 
-    prepare_process()
+    prepare_process(share_service_models=options.quick)
     from bench import report, scenarios
     from bench.cold_start import cold_start
     from bench.harness import MOTO_PATCHES

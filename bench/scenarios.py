@@ -73,10 +73,10 @@ FULL: Final = Sizes(burst_events=2000, burst_roles=20, batch_size=500, window_se
                     capacity_confirm_level="manage", cold_runs=10, plan_models=500,
                     plan_repeats=300, latency_check_events=60, latency_check_roles=6)
 QUICK: Final = Sizes(burst_events=200, burst_roles=10, batch_size=50, window_seconds=0.5,
-                     plot_sizes=(), delete_every=10, backfill_models=200, backfill_roles=10,
+                     plot_sizes=(), delete_every=10, backfill_models=120, backfill_roles=10,
                      single_events=10, single_roles=5, capacity_confirm_models=180,
                      capacity_confirm_level="deploy", cold_runs=1, plan_models=500,
-                     plan_repeats=30, latency_check_events=6, latency_check_roles=2)
+                     plan_repeats=30, latency_check_events=4, latency_check_roles=2)
 """Smaller sizes, the same code paths: every scenario runs, goals are only meaningful in FULL
 (batches of 50 over 10 roles cannot show what batches of 500 do)."""
 
