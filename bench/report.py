@@ -196,10 +196,11 @@ def write_markdown(path: Path, results: Mapping[str, Any], goal_rows: Sequence[G
         f"{single['aws_calls']}, p95 {single['aws_calls_p95']} (baseline "
         f"{single['baseline_aws_calls']}); wall p50 {single['wall_ms_p50']} ms, p95 "
         f"{single['wall_ms_p95']} ms (baseline {single['baseline_wall_ms_p50']} / "
-        f"{single['baseline_wall_ms_p95']} ms). Design minimum: 11 calls for a role's first "
-        "model, 13 to add to an existing policy, 14 once old versions are pruned; events by "
-        f"situation: {single['ours']['events_by_iam_situation']} (see the notes and "
-        "results.json `single_event.minimum_explained`).",
+        f"{single['baseline_wall_ms_p95']} ms); for a role already holding a tool policy p50 "
+        f"{single.get('aws_calls_role_holding_a_policy')}. Design minimum by situation: "
+        f"{_minimums(single)}; events by situation: "
+        f"{single['ours']['events_by_iam_situation']} (see the notes and results.json "
+        "`single_event.minimum_explained`).",
         "",
         "Capacity (8 of 10 slots, models one role can hold): " + ", ".join(
             f"{k.replace('_', ' ')}: {v['models']}" for k, v in cap["by_level"].items())
