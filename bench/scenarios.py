@@ -72,7 +72,7 @@ FULL: Final = Sizes(burst_events=2000, burst_roles=20, batch_size=500, window_se
                     single_roles=20, capacity_confirm_models=600,
                     capacity_confirm_level="manage", cold_runs=10, plan_models=500,
                     plan_repeats=300, latency_check_events=60, latency_check_roles=6)
-QUICK: Final = Sizes(burst_events=200, burst_roles=10, batch_size=50, window_seconds=0.5,
+QUICK: Final = Sizes(burst_events=150, burst_roles=10, batch_size=50, window_seconds=0.5,
                      plot_sizes=(), delete_every=10, backfill_models=120, backfill_roles=10,
                      single_events=10, single_roles=5, capacity_confirm_models=180,
                      capacity_confirm_level="deploy", cold_runs=1, plan_models=500,
