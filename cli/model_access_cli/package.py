@@ -69,6 +69,7 @@ IMPORT_CHECKS: Final = (
     "aws_lambda_powertools.logging",
     "aws_lambda_powertools.metrics",
     "aws_lambda_powertools.tracing",
+    "aws_lambda_powertools.utilities.batch",
     "aws_xray_sdk.core",
     "boto3",
     "botocore.client",

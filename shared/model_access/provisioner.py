@@ -22,6 +22,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
 from model_access.accounts import Origin, refusal
@@ -39,7 +45,6 @@ from model_access.outcomes import Outcome
 from model_access.reconcile import foreign_model
 from model_access.results import ModelResult, Report
 from model_access.runtime import Runtime
-from model_access.sqs_batch import SqsRecord, partial_response
 
 DEADLINE_RESERVE_SECONDS: Final = 10.0
 """No role group starts this close to the function's timeout (one group's writes fit)."""
@@ -91,13 +96,19 @@ def _handle_batch(event: dict[str, Any], runtime: Runtime,
     parsed: dict[str, Routed | RecordOutcome] = {}
     counts: dict[str, int] = {}
     for raw in event["Records"]:
-        record = SqsRecord.from_raw(raw)
+        record = SQSRecord(raw)
         parsed[record.message_id] = _parse_record(record, runtime)
-        counts[record.message_id] = record.receive_count
+        counts[record.message_id] = int(record.attributes.approximate_receive_count or 1)
     outcomes = _reconcile_by_origin(parsed, counts, deadline)
     _delay_retries(event["Records"], outcomes, runtime)
-    return partial_response(message_id for message_id, result in outcomes.items()
-                            if result.outcome.is_retryable)
+
+    def record_handler(record: SQSRecord) -> None:
+        result = outcomes[record.message_id]
+        if result.outcome.is_retryable:
+            raise RetryableError(result.reason)
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return dict(process_partial_response(event, record_handler, processor))
 
 
 def _reconcile_by_origin(parsed: Mapping[str, Routed | RecordOutcome],
@@ -140,7 +151,7 @@ def _handle_direct(event: Any, runtime: Runtime, deadline: Deadline) -> dict[str
     return {"eventId": result.event_id, "outcome": result.outcome.value, "reason": result.reason}
 
 
-def _parse_record(record: SqsRecord, runtime: Runtime) -> Routed | RecordOutcome:
+def _parse_record(record: SQSRecord, runtime: Runtime) -> Routed | RecordOutcome:
     item = _classify(lambda: parse_body(record.body, runtime.settings.owner_tag_key),
                      record.message_id, runtime)
     if isinstance(item, Routed) and from_event_queue(record.event_source_arn, runtime):
@@ -260,11 +271,9 @@ def _delay_retries(records: list[dict[str, Any]], outcomes: Mapping[str, RecordO
     after the queue's whole visibility timeout; best effort (failure: normal timeout)."""
     by_queue: dict[str, list[dict[str, Any]]] = {}
     for raw in records:
-        record = SqsRecord.from_raw(raw)
+        record = SQSRecord(raw)
         outcome = outcomes.get(record.message_id)
         if outcome is None or not outcome.outcome.is_retryable or outcome.retry_delay is None:
-            continue
-        if record.event_source_arn is None or record.receipt_handle is None:
             continue
         by_queue.setdefault(record.event_source_arn, []).append({
             "Id": str(len(by_queue.get(record.event_source_arn, []))),
