@@ -14,18 +14,15 @@ it is an ACTIVE member (that check needs AWS: `aws/member_sessions.py` makes it)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from model_access.arns import is_account_id, is_region_name
 from model_access.errors import BadEventError
 from model_access.outcomes import Outcome
 from model_access.settings import Settings
-
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-_ACCOUNT = re.compile(r"^\d{12}$")
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,7 @@ def _sagemaker_origin(text: str) -> Origin | None:
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sagemaker" or "/" not in parts[5]:
         return None
     region, account = parts[3], parts[4]
-    if not (_REGION.match(region) and _ACCOUNT.match(account)):
+    if not (is_region_name(region) and is_account_id(account)):
         return None
     return Origin(account, region)
 

@@ -93,6 +93,16 @@ def is_valid_model_name(name: str) -> bool:
     return 0 < len(name) <= MODEL_NAME_MAX and bool(_MODEL_NAME.fullmatch(name))
 
 
+def is_account_id(text: str) -> bool:
+    """A 12-digit AWS account id."""
+    return bool(_ACCOUNT.match(text))
+
+
+def is_region_name(text: str) -> bool:
+    """The shape of an AWS region name (`us-east-1`, `ap-southeast-2`)."""
+    return bool(_REGION.match(text))
+
+
 def is_valid_role_name(name: str) -> bool:
     """IAM's role name rule: 1-64 of [A-Za-z0-9+=,.@_-]."""
     return 0 < len(name) <= ROLE_NAME_MAX and bool(_ROLE_NAME.fullmatch(name))

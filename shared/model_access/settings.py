@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from model_access.arns import is_account_id, is_region_name, is_valid_role_name
 from model_access.errors import ConfigurationError
 
 
@@ -102,9 +103,6 @@ MIN_LEASE_SECONDS: Final = IAM_CALL_MAX_SECONDS + 10
 _POLICY_PATH = re.compile(r"^/([\w+=,.@-]+/)+$")
 _NAME_PREFIX = re.compile(r"^[\w+=,.@-]{1,32}$")
 _ROLE_TAG = re.compile(r"^[^=]{1,128}=.{0,256}$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -152,7 +150,7 @@ def _member_accounts(text: str | None) -> tuple[tuple[str, ...], bool]:
     entries = _csv(text)
     if entries == (ORGANIZATION_MEMBERS,):
         return (), True
-    bad = [e for e in entries if not _ACCOUNT_ID.match(e)]
+    bad = [e for e in entries if not is_account_id(e)]
     if bad:
         raise ConfigurationError(
             f"{Env.MEMBER_ACCOUNTS}={text!r}: a comma list of 12-digit account ids, or "
@@ -163,7 +161,7 @@ def _member_accounts(text: str | None) -> tuple[tuple[str, ...], bool]:
 def _regions(text: str | None) -> tuple[str, ...]:
     """`MODEL_ACCESS_REGIONS`: region names, duplicates dropped, order kept."""
     regions = _csv(text)
-    bad = [r for r in regions if not _REGION_NAME.match(r)]
+    bad = [r for r in regions if not is_region_name(r)]
     if bad:
         raise ConfigurationError(f"{Env.REGIONS}={text!r}: {bad[0]!r} is not a region name")
     return tuple(dict.fromkeys(regions))
@@ -171,7 +169,7 @@ def _regions(text: str | None) -> tuple[str, ...]:
 
 def _member_role(text: str | None) -> str:
     name = (text or "").strip() or DEFAULT_MEMBER_ROLE
-    if not _ROLE_NAME.match(name):
+    if not is_valid_role_name(name):
         raise ConfigurationError(f"{Env.MEMBER_ROLE}={text!r}: an IAM role name (no path)")
     return name
 
