@@ -223,6 +223,45 @@ def _speed_up_moto() -> None:
     ddb_models.get_filter_expression = get_filter_expression  # type: ignore[attr-defined]
     ddb_table.get_filter_expression = get_filter_expression  # type: ignore[attr-defined]
 
+    import moto.dynamodb.responses as ddb_responses
+
+    make_parser = ddb_responses.create_condition_expression_parser
+
+    @functools.lru_cache(maxsize=4096)
+    def _checked(expr: str | None, names: str,
+                 values: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        parser = make_parser(expr, json.loads(names), json.loads(values))
+        parser.parse()  # raises as moto's own check would
+        return tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found)
+
+    class _CheckedExpression:
+        """What moto's request layer reads of a parser it builds only to validate."""
+
+        def __init__(self, expr: Any, names: Any, values: Any) -> None:
+            self._args = (expr, names, values)
+            self.expr_attr_names_found: list[str] = []
+            self.expr_attr_values_found: list[str] = []
+
+        def parse(self) -> None:
+            expr, names, values = self._args
+            try:
+                found = _checked(expr, json.dumps(names, sort_keys=True),
+                                 json.dumps(values, sort_keys=True))
+            except TypeError:
+                parser = make_parser(expr, names, values)
+                parser.parse()
+                found = (tuple(parser.expr_attr_names_found),
+                         tuple(parser.expr_attr_values_found))
+            self.expr_attr_names_found = list(found[0])
+            self.expr_attr_values_found = list(found[1])
+
+    def create_condition_expression_parser(expr: Any, names: Any, values: Any) -> Any:
+        # moto's TransactWriteItems parses each item's condition once more, uncached, only
+        # to validate it before the backend parses it again (cached above).
+        return _CheckedExpression(expr, names, values)
+
+    ddb_responses.create_condition_expression_parser = create_condition_expression_parser  # type: ignore[assignment]
+
     from moto.core import serialize as moto_serialize
 
     json_serializer = moto_serialize.BaseJSONSerializer
@@ -302,6 +341,47 @@ def _speed_up_sqs_scans() -> None:
 
     sqs_models.Queue.delete_message = delete_message  # type: ignore[method-assign]
 
+    def delete_message_batch(self: Any, queue_name: str,
+                             receipts: list[dict[str, Any]]) -> tuple[list[str], list[Any]]:
+        # moto deletes a batch one receipt handle at a time (a scan of the queue each): one
+        # pass finds the messages of all ten, then the entries are answered in order as
+        # moto answers them (already deleted: success; unknown handle: that entry fails).
+        queue = self.get_queue(queue_name)
+        wanted = {r["ReceiptHandle"] for r in receipts} - queue.deleted_messages
+        owner = {handle: message for message in queue._messages
+                 for handle in message.all_receipt_handles if handle in wanted}
+        success, errors, gone = [], [], set()
+        for entry in receipts:
+            handle = entry["ReceiptHandle"]
+            message = owner.get(handle)
+            if handle in queue.deleted_messages:
+                success.append(entry["Id"])
+            elif message is not None:
+                gone.add(id(message))
+                queue.pending_messages.discard(message)
+                queue.deleted_messages.update(message.all_receipt_handles)
+                success.append(entry["Id"])
+            else:
+                errors.append({"Id": entry["Id"], "SenderFault": True,
+                               "Code": "ReceiptHandleIsInvalid",
+                               "Message": f'The input receipt handle "{handle}" is not a '
+                                          "valid receipt handle."})
+        if gone:
+            queue._messages = [m for m in queue._messages if id(m) not in gone]
+        return success, errors
+
+    sqs_models.SQSBackend.delete_message_batch = delete_message_batch  # type: ignore[method-assign]
+
+    import string
+
+    from moto.moto_api._internal import mock_random
+
+    def generate_receipt_handle() -> str:
+        # 185 lower-case letters as moto makes them, drawn in one call instead of 185.
+        return "".join(mock_random.choices(string.ascii_lowercase, k=185))
+
+    sqs_models.generate_receipt_handle = generate_receipt_handle  # type: ignore[attr-defined]
+
 
 def _plain_attribute(value: Any) -> bool:
     """A DynamoDB AttributeValue dict in wire form without binary members."""
@@ -343,6 +423,12 @@ MOTO_PATCHES: Final = (
     "moto's SQS reads the clock twice per queued message on every ReceiveMessage and scans "
     "the queue twice per receipt handle deleted (the poller's cost, both designs alike): one "
     "clock reading per scan, one pass per delete (same answers and errors)",
+    "moto's SQS deletes a batch one receipt handle at a time (a scan of the queue each) and "
+    "draws each receipt handle one letter at a time: one scan per batch (same answers and "
+    "errors, in order), the 185 letters drawn in one call",
+    "moto's DynamoDB request layer parses each condition of a TransactWriteItems once more, "
+    "uncached, only to validate it: validated once per expression, names and values (same "
+    "errors)",
 )
 
 

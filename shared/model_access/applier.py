@@ -70,15 +70,23 @@ class GroupApplier:
     """Model records written before IAM, as stored now (`work.records` keeps the ones read)."""
 
     def run(self) -> None:
+        """Apply this group on its own (a wave of one: wave.py)."""
+        from model_access.wave import apply_wave
+
+        apply_wave(self.work, [self], dry_run=self.dry_run)
+
+    def pending_keys(self) -> list[ResourceKey]:
+        return [k for k in self.group.keys if k not in self.work.done]
+
+    def prepare(self, records: Mapping[ResourceKey, GrantRecord],
+                grants: Mapping[str, RoleGrants]) -> list[ResourceKey]:
+        """From the records read under the leases: re-check, protect, plan; the models
+        still to apply."""
         w = self.work
-        keys = [k for k in self.group.keys if k not in w.done]
-        try:
-            records, self.grants = w.rc.store.read(keys, self.held)
-        except ModelAccessError as exc:
-            w.fail(keys, exc)
-            return
+        keys = self.pending_keys()
+        self.grants = {role: grants[role] for role in self.held if role in grants}
         self.stored = dict(self.grants)
-        w.records.update(records)
+        w.records.update({k: records[k] for k in keys if k in records})
         keys = self.recheck(self.leased(keys))
         for key in keys:
             record = w.records[key]
@@ -87,12 +95,7 @@ class GroupApplier:
                 w.hints[key], w.settings, account=w.rc.scope.account)
         keys = self.leased(keys)  # protection may keep a grant with a role we do not hold
         self.plan_all(keys)
-        if self.dry_run:
-            self.finish(keys, commit=False)
-            return
-        keys = self.write_intents(keys)
-        failed = self.apply_all(keys)
-        self.finish([k for k in keys if k not in failed], commit=True)
+        return keys
 
     # --- checks ------------------------------------------------------------------------
 
@@ -208,10 +211,11 @@ class GroupApplier:
 
     # --- writes --------------------------------------------------------------------------
 
-    def write_intents(self, keys: list[ResourceKey]) -> list[ResourceKey]:
-        """Before IAM: write the record of every model that gains a holder (in its final
-        form, roles that lose it still pending), and every policy about to be created in its
-        role record, so that a crash leaves nothing nobody knows about."""
+    def intent_writes(self, keys: list[ResourceKey]) -> tuple[list[GrantRecord],
+                                                              list[RoleGrants]]:
+        """Before IAM: the record of every model that gains a holder (in its final form,
+        roles that lose it still pending), and every role record naming a policy about to be
+        created, so that a crash leaves nothing nobody knows about (wave.py writes them)."""
         w = self.work
         gaining = self.gaining()
         revoked = revoked_by_key(self.plans.values())
@@ -243,13 +247,13 @@ class GroupApplier:
             self.grants[role] = replace(grants, policies=policies, version=grants.version + 1,
                                         updated_at=w.now())
             roles.append(self.grants[role])
-        if not intents and not roles:
-            return keys
-        try:
-            conflicts = w.rc.store.commit(intents, roles, w.rc.leases.fence_checks(self.held))
-        except ModelAccessError as exc:
-            w.fail(keys, exc)
-            return []
+        return intents, roles
+
+    def intents_written(self, keys: list[ResourceKey], intents: Iterable[GrantRecord],
+                        roles: Iterable[RoleGrants],
+                        conflicts: set[ResourceKey]) -> list[ResourceKey]:
+        """After the intent transaction: what is stored now; conflicting models leave."""
+        w = self.work
         self.written.update({r.key: r for r in intents if r.key not in conflicts})
         self.stored.update({g.key: g for g in roles})
         if conflicts:
@@ -299,9 +303,8 @@ class GroupApplier:
             failed |= set(missed)
         return failed
 
-    def finish(self, keys: list[ResourceKey], *, commit: bool) -> None:
-        """Name each model's outcome; commit the role records and the model records that
-        still change together, giving the leases back in the same transaction."""
+    def settle(self, keys: list[ResourceKey]) -> None:
+        """Name each model's outcome (the report), before anything is committed."""
         w = self.work
         w.report.role_plans.update({p.role.lower(): p for p in self.plans.values()})
         for plan in self.plans.values():
@@ -311,8 +314,12 @@ class GroupApplier:
             if key not in w.done:
                 w.done[key] = summarize(key, w.decisions[key], w.records[key], self.plans,
                                         revoked.get(key, ()), w.settings, w.hints[key])
-        if not commit:
-            return
+
+    def final_writes(self, keys: list[ResourceKey]) -> tuple[list[GrantRecord],
+                                                             list[RoleGrants]]:
+        """The role records and the model records that still change, for the commit that
+        also gives the leases back (wave.py)."""
+        w = self.work
         finals = [r for key in keys if (r := w.final_record(key, self.written.get(key)))]
         finished = set(keys)
         finals += [self.undone(key, written) for key, written in self.written.items()
@@ -320,16 +327,7 @@ class GroupApplier:
                    and w.done[key].outcome.is_retryable]
         roles = [g for role, g in self.grants.items() if _changed(g, self.stored.get(role))]
         roles = [replace(g, version=g.version + 1, updated_at=w.now()) for g in roles]
-        try:
-            conflicts = w.rc.store.commit(finals, roles, w.rc.leases.fence_checks(self.held),
-                                          release=True)
-        except ModelAccessError as exc:  # nothing of the group is recorded: all come back
-            w.unfinish(keys, exc)
-            return
-        if finals or roles:
-            w.rc.leases.handed_back(self.held)
-        w.unfinish(conflicts & finished, ConcurrentUpdateError(
-            "grant record changed concurrently"))
+        return finals, roles
 
 
 def _achieved(w: Work, key: ResourceKey, role: str, held: Mapping[ResourceKey, set[str]]) -> bool:

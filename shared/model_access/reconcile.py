@@ -45,6 +45,7 @@ from model_access.policy import PolicyShape
 from model_access.results import ModelResult, Report
 from model_access.settings import Settings
 from model_access.summary import summarize
+from model_access.wave import WAVE_ROLES, apply_wave
 
 BUSY_RETRY_SECONDS = (2, 8)
 """A record whose role another worker holds comes back after this many seconds (jittered)."""
@@ -109,15 +110,16 @@ class Reconciler:
         self.rng.shuffle(order)  # two workers on one backlog start at different roles
         deferred: list[Group] = []
         finished = 0
-        for group in order:  # free groups first: no waiting at all
-            held = frozenset() if deadline.expired() else self.leases.acquire(group.roles, 0)
-            if held >= group.roles:
-                self._run(work, group, held)
-                finished += 1
+        for wave in waves(order):  # free groups first, several at once: no waiting at all
+            held = frozenset[str]() if deadline.expired() else self.leases.acquire(
+                frozenset().union(*(g.roles for g in wave)), 0)
+            free = [g for g in wave if g.roles <= held]
+            deferred += [g for g in wave if not g.roles <= held]
+            self.leases.release(held - frozenset().union(*(g.roles for g in free)))
+            if free:
+                self._run(work, free, held, deadline)
+                finished += len(free)
                 tick(finished, len(groups))
-            else:
-                self.leases.release(held)
-                deferred.append(group)
         wait_left = self.settings.lease_wait_seconds  # for the whole invocation
         for group in deferred:
             if deadline.expired():
@@ -128,7 +130,7 @@ class Reconciler:
             held = self.leases.acquire(group.roles, max(0.0, min(wait_left, deadline.left())))
             wait_left = max(0.0, wait_left - (self.clock() - started))
             if held:
-                self._run(work, group, held)
+                self._run(work, [group], held, deadline)
             else:
                 work.fail(group.keys, LeaseBusyError(
                     f"role(s) {sorted(group.roles)} leased by another worker"),
@@ -136,11 +138,27 @@ class Reconciler:
             finished += 1
             tick(finished, len(groups))
 
-    def _run(self, work: Work, group: Group, held: frozenset[str]) -> None:
+    def _run(self, work: Work, groups: Sequence[Group], held: frozenset[str],
+             deadline: Deadline) -> None:
         try:
-            GroupApplier(work, group, held).run()
+            apply_wave(work, [GroupApplier(work, g, held & g.roles if len(groups) > 1
+                                           else held) for g in groups], deadline=deadline)
         finally:
             self.leases.release(held)
+
+
+def waves(groups: Sequence[Group], most_roles: int = WAVE_ROLES) -> list[list[Group]]:
+    """Consecutive groups, as many as fit `most_roles` roles (a larger group goes alone)."""
+    out: list[list[Group]] = []
+    roles = 0
+    for group in groups:
+        if out and roles + len(group.roles) <= most_roles:
+            out[-1].append(group)
+            roles += len(group.roles)
+        else:
+            out.append([group])
+            roles = len(group.roles)
+    return out
 
 
 class Work:

@@ -220,3 +220,88 @@ def test_iam_throttled_version_list_is_absorbed(world: World, monkeypatch) -> No
     assert world.send(rt, [world.create_event("m2")], receive_count=2) == {
         "batchItemFailures": []}
     assert verify(world.runtime()) == []
+
+
+def test_wave_with_a_busy_role_applies_the_free_ones(world: World) -> None:
+    """Three roles in one batch while another worker holds bob: the all-or-none lease
+    transaction is cancelled, the leases are then taken one by one, alice and carol are
+    granted together (one intent and one commit transaction), bob's model comes back and
+    converges once bob is free."""
+    for role in ("alice", "bob", "carol"):
+        world.role(role)
+        world.model(f"{role}-m", role)
+    rt = world.runtime(MODEL_ACCESS_LEASE_WAIT_SECONDS="0")
+    s = rt.settings
+    thief = RoleLeases(rt.clients.dynamodb, s.table_name, lease_seconds=60, wait_seconds=0)
+    assert thief.acquire(["bob"], 0) == {"bob"}
+    world.clients.counter.reset()
+    result = world.send(rt, [world.create_event(f"{r}-m") for r in ("alice", "bob", "carol")])
+    assert len(result["batchItemFailures"]) == 1
+    assert world.granted(rt, "alice") == {world.arns["alice-m"]}
+    assert world.granted(rt, "carol") == {world.arns["carol-m"]}
+    assert world.granted(rt, "bob") == set()
+    calls = world.clients.counter.calls
+    # after the cancelled all-or-none take: alice, bob (refused), carol one by one, and bob
+    # once more after the free groups (no waiting allowed here)
+    assert calls[("dynamodb", "PutItem")] == 4
+    # leases (cancelled), intents of both groups, their commit giving the leases back
+    assert calls[("dynamodb", "TransactWriteItems")] == 3
+    thief.release(["bob"])
+    assert world.send(rt, [world.create_event("bob-m")]) == {"batchItemFailures": []}
+    assert world.granted(rt, "bob") == {world.arns["bob-m"]}
+    assert verify(rt) == []
+
+
+def test_releasing_leases_when_one_was_taken_over_keeps_the_new_holders(world: World) -> None:
+    """Leases are given back in one transaction; when one of them has meanwhile passed to
+    another worker the transaction is cancelled and each is deleted on its own condition:
+    ours go, the other worker's stays."""
+    rt = world.runtime()
+    s = rt.settings
+    now = [time.time()]
+    ours = RoleLeases(rt.clients.dynamodb, s.table_name, lease_seconds=60, wait_seconds=0,
+                      clock=lambda: now[0])
+    assert ours.acquire(["alice", "bob"], 0) == {"alice", "bob"}
+    now[0] += 70  # ours expired; another worker takes bob
+    thief = RoleLeases(rt.clients.dynamodb, s.table_name, lease_seconds=60, wait_seconds=0,
+                       clock=lambda: now[0])
+    assert thief.acquire(["bob"], 0) == {"bob"}
+    ours.release(["alice", "bob"])
+    third = RoleLeases(rt.clients.dynamodb, s.table_name, lease_seconds=60, wait_seconds=0,
+                       clock=lambda: now[0])
+    assert third.acquire(["alice", "bob"], 0) == {"alice"}, "bob's new holder lost its lease"
+
+
+def test_deadline_inside_a_wave_stops_the_groups_not_started(world: World) -> None:
+    """The invocation's time runs out while a wave is applied: the group whose IAM writes
+    started finishes, the others make no IAM write, come back as retries (their intents
+    committed as unfinished), and the redelivery converges."""
+    roles = ("alice", "bob", "carol")
+    for role in roles:
+        world.role(role)
+        world.model(f"{role}-m", role)
+    rt = world.runtime()
+    context = lambda_context()
+    left = [200_000.0]
+    context.get_remaining_time_in_millis = lambda: int(left[0])  # type: ignore[method-assign]
+
+    def time_runs_out(**_: Any) -> None:
+        left[0] = 5_000.0  # below the provisioner's reserve from now on
+
+    world.clients.iam.meta.events.register("after-call.iam.CreatePolicy", time_runs_out)
+    try:
+        result = handle(world.batch([world.create_event(f"{r}-m") for r in roles]), rt,
+                        context)
+    finally:
+        world.clients.iam.meta.events.unregister("after-call.iam.CreatePolicy", time_runs_out)
+    assert len(result["batchItemFailures"]) == 2
+    assert world.clients.counter.calls[("iam", "CreatePolicy")] == 1
+    granted = [r for r in roles if world.granted(rt, r)]
+    assert len(granted) == 1
+    for role in set(roles) - set(granted):  # its intent, committed as unfinished
+        record = world.record(rt, f"{role}-m")
+        assert record.role is None and record.pending == {role}, record
+    assert world.send(rt, [world.create_event(f"{r}-m") for r in roles]) == {
+        "batchItemFailures": []}
+    assert all(world.granted(rt, r) == {world.arns[f"{r}-m"]} for r in roles)
+    assert verify(rt) == []

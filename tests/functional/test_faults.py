@@ -268,6 +268,17 @@ def crash_reuse(world: World, rt: Runtime) -> tuple[list[dict[str, Any]], dict[s
             {"m1": "bob", "m2": "alice"})
 
 
+def crash_wave(world: World, rt: Runtime) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+    """Two role groups in one wave (shared intent and commit transactions): alice already
+    holds a policy (a new version), bob gets his first (create, attach)."""
+    world.model("a1", "alice")
+    world.send(rt, [world.create_event("a1")])
+    for name, owner in (("a2", "alice"), ("b1", "bob"), ("b2", "bob")):
+        world.model(name, owner)
+    return ([world.create_event(n) for n in ("a2", "b1", "b2")],
+            {"a1": "alice", "a2": "alice", "b1": "bob", "b2": "bob"})
+
+
 def tool_state(world: World, rt: Runtime) -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
     """Every tool policy: the roles it is attached to and the model ARNs it grants."""
     state = {}
@@ -302,8 +313,9 @@ def after_lease_expiry(rt: Runtime) -> Runtime:
     return rt
 
 
-@pytest.mark.parametrize("setup", [crash_create, crash_move, crash_delete, crash_reuse],
-                         ids=["create", "move", "delete", "name-reuse"])
+@pytest.mark.parametrize("setup", [crash_create, crash_move, crash_delete, crash_reuse,
+                                   crash_wave],
+                         ids=["create", "move", "delete", "name-reuse", "wave"])
 def test_crash_between_any_two_writes_converges_on_redelivery(world: World,
                                                               setup: Setup) -> None:
     """A reconcile stopped after its N-th write, for every N: the redelivery ends where an
@@ -317,6 +329,9 @@ def test_crash_between_any_two_writes_converges_on_redelivery(world: World,
     assert_truth(world, rt, owners)
     total = len(counter.writes)
     assert total >= 3, counter.writes
+    if setup is crash_wave:  # both groups' leases, intents and commit: one transaction each
+        assert counter.writes.count("dynamodb:TransactWriteItems") == 3, counter.writes
+        assert "dynamodb:PutItem" not in counter.writes, counter.writes
     for n in range(1, total + 1):
         rt = fresh(world)
         events, owners = setup(world, rt)

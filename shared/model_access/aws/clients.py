@@ -47,6 +47,10 @@ IAM_CONFIG = Config(
     max_pool_connections=20,
 )
 """IAM calls are capped in time so that one fits inside a lease (see IAM_CALL_MAX_SECONDS)."""
+GRANT_STORE_CONFIG = DEFAULT_CONFIG.merge(Config(parameter_validation=False))
+"""The grant store's items are built by typed code (TypeSerializer) and DynamoDB validates
+every request itself: botocore's client-side walk of each attribute of each item was the
+largest CPU cost of a burst's transactions (see bench/RESULTS.md)."""
 
 
 class Clients:
@@ -87,8 +91,9 @@ class Clients:
                     self._session = boto3.Session()  # session per client reloads botocore data
                 session = self._session
                 config = self._config  # a caller's own config wins (tests, benchmarks)
-                if service == "iam" and config is DEFAULT_CONFIG:
-                    config = IAM_CONFIG
+                if config is DEFAULT_CONFIG:
+                    config = {"iam": IAM_CONFIG, "dynamodb": GRANT_STORE_CONFIG}.get(
+                        service, DEFAULT_CONFIG)
                 client = session.client(
                     service,  # type: ignore[call-overload]
                     region_name=self._region,

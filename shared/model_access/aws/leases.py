@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 LEASE_PREFIX: Final = "lease#role#"
+TRANSACTION_ITEMS: Final = 100
+"""DynamoDB's limit of actions per TransactWriteItems."""
+_TAKE: Final = "attribute_not_exists(pk) OR expires_at < :now OR #o = :o"
+_RENEW: Final = "#o = :o AND expires_at >= :now"
 CLOCK_SKEW_SECONDS: Final = 2.0
 """Allowance for clock differences between workers when judging our own lease."""
 
@@ -61,9 +65,12 @@ class RoleLeases:
 
     def acquire(self, roles: Iterable[str], wait: float | None = None) -> frozenset[str]:
         """Take every lease we can, waiting at most `wait` seconds in all; return those held."""
+        wanted = sorted({r.lower() for r in roles})
+        if 1 < len(wanted) <= TRANSACTION_ITEMS and self._try_all(wanted):
+            return frozenset(wanted)
         held: set[str] = set()
         deadline = self._clock() + (self.wait_seconds if wait is None else max(wait, 0.0))
-        for role in sorted({r.lower() for r in roles}):
+        for role in wanted:
             delay = 0.05
             while True:
                 if self._try(role):
@@ -108,7 +115,10 @@ class RoleLeases:
 
     def release(self, roles: Iterable[str]) -> None:
         """Give back the leases we still hold; one lost or handed back is left alone."""
-        for role in sorted({r.lower() for r in roles}):
+        ours = sorted({r.lower() for r in roles} & set(self._acquired_at))
+        if 1 < len(ours) <= TRANSACTION_ITEMS and self._release_all(ours):
+            return
+        for role in ours:
             if self._acquired_at.pop(role, None) is None:
                 continue
             with translated(f"release lease {role}"):
@@ -124,30 +134,66 @@ class RoleLeases:
                     if error_code(exc) != "ConditionalCheckFailedException":
                         raise
 
+    def _release_all(self, roles: list[str]) -> bool:
+        """Delete every lease in one transaction; if one was lost meanwhile (cancelled),
+        the caller deletes them one by one."""
+        with translated("release leases"):
+            try:
+                self._db.transact_write_items(TransactItems=[{"Delete": {
+                    "TableName": self._table, "Key": {"pk": {"S": self._prefix + role}},
+                    "ConditionExpression": "#o = :o",
+                    "ExpressionAttributeNames": {"#o": "owner"},
+                    "ExpressionAttributeValues": {":o": {"S": self.owner}}}} for role in roles])
+            except ClientError as exc:
+                if error_code(exc) == "TransactionCanceledException":
+                    return False
+                raise
+        self.handed_back(roles)
+        return True
+
+    def _try_all(self, roles: list[str]) -> bool:
+        """Every lease in one transaction (all or none): a wave of free roles costs one call;
+        any busy role cancels it and the roles are then taken one by one."""
+        now = self._clock()
+        with translated("lease roles"):
+            try:
+                self._db.transact_write_items(TransactItems=[
+                    {"Put": self._lease_put(role, _TAKE, now)}  # type: ignore[typeddict-item]
+                    for role in roles])
+            except ClientError as exc:
+                if error_code(exc) == "TransactionCanceledException":
+                    return False
+                raise
+        self._acquired_at.update(dict.fromkeys(roles, now))
+        return True
+
     def _try(self, role: str) -> bool:
-        return self._put(role, "attribute_not_exists(pk) OR expires_at < :now OR #o = :o")
+        return self._put(role, _TAKE)
 
     def _renew(self, role: str) -> bool:
-        return self._put(role, "#o = :o AND expires_at >= :now")
+        return self._put(role, _RENEW)
+
+    def _lease_put(self, role: str, condition: str, now: float) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "Item": {
+                "pk": {"S": self._prefix + role},
+                "owner": {"S": self.owner},
+                "expires_at": {"N": str(int(now + self._ttl))},
+            },
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#o": "owner"},
+            "ExpressionAttributeValues": {
+                ":now": {"N": str(int(now))},
+                ":o": {"S": self.owner},
+            },
+        }
 
     def _put(self, role: str, condition: str) -> bool:
         now = self._clock()
         with translated(f"lease {role}"):
             try:
-                self._db.put_item(
-                    TableName=self._table,
-                    Item={
-                        "pk": {"S": self._prefix + role},
-                        "owner": {"S": self.owner},
-                        "expires_at": {"N": str(int(now + self._ttl))},
-                    },
-                    ConditionExpression=condition,
-                    ExpressionAttributeNames={"#o": "owner"},
-                    ExpressionAttributeValues={
-                        ":now": {"N": str(int(now))},
-                        ":o": {"S": self.owner},
-                    },
-                )
+                self._db.put_item(**self._lease_put(role, condition, now))
             except ClientError as exc:
                 if error_code(exc) == "ConditionalCheckFailedException":
                     return False
