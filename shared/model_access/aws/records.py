@@ -8,6 +8,7 @@ names every role to clean up. `version` makes each write conditional on what we 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,36 @@ ROLE_INDEX: Final = "by-role"
 HISTORY_LIMIT: Final = 10
 _SER = TypeSerializer()
 _DESER = TypeDeserializer()
+
+
+def attribute(value: Any) -> dict[str, Any]:
+    """The DynamoDB wire form of the plain values records hold, exactly as TypeSerializer
+    writes it, without its type probing per value (a burst writes tens of thousands)."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, list):
+        return {"L": [attribute(v) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"M": {k: attribute(v) for k, v in value.items()}}
+    if isinstance(value, set | frozenset) and value and all(isinstance(v, str) for v in value):
+        return {"SS": list(value)}
+    return dict(_SER.serialize(value))  # anything else (every error too) as boto3 has it
+
+
+def _history_entry(raw: Any) -> dict[str, str]:
+    """A history entry as stored: a compact JSON string, or a map (records written before)."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {"entry": raw}
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in raw.items()}
 
 
 def record_pk(key: ResourceKey) -> str:
@@ -100,9 +131,10 @@ class GrantRecord:
         item.update({k: v for k, v in optional.items() if v})
         if self.pending:
             item["pending"] = set(self.pending)
-        if self.history:
-            item["history"] = [dict(h) for h in self.history[-HISTORY_LIMIT:]]
-        return {k: _SER.serialize(v) for k, v in item.items()}
+        if self.history:  # one string per entry: a map of four costs six attributes
+            item["history"] = [json.dumps(dict(h), separators=(",", ":"))
+                               for h in self.history[-HISTORY_LIMIT:]]
+        return {k: attribute(v) for k, v in item.items()}
 
     @classmethod
     def from_item(cls, raw: Mapping[str, Any]) -> GrantRecord:
@@ -117,7 +149,7 @@ class GrantRecord:
             version=int(item.get("version", 0)),
             pending=frozenset(str(p) for p in item.get("pending", set())),
             status=str(item.get("status", "none")),
-            history=tuple({str(k): str(v) for k, v in h.items()} for h in item.get("history", [])),
+            history=tuple(_history_entry(h) for h in item.get("history", [])),
             **text,
         )
 

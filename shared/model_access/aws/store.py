@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from model_access.arns import ResourceKey
-from model_access.aws.records import GrantRecord, batch_get, namespaced, record_pk
+from model_access.aws.records import GrantRecord, attribute, batch_get, namespaced, record_pk
 from model_access.aws.translate import error_code, translated
 from model_access.errors import AwsTransientError, ConcurrentUpdateError, LeaseLostError
 from model_access.grants import RoleGrants, WrittenPolicy
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 ROLE_PREFIX: Final = "role#"
 TRANSACTION_ITEMS: Final = 100
 """DynamoDB's limit of actions per TransactWriteItems."""
-_SER = TypeSerializer()
 _DESER = TypeDeserializer()
 
 
@@ -54,7 +53,7 @@ def role_to_item(grants: RoleGrants) -> dict[str, Any]:
     }
     if grants.updated_at:
         item["updated_at"] = grants.updated_at
-    return {k: _SER.serialize(v) for k, v in item.items()}
+    return {k: attribute(v) for k, v in item.items()}
 
 
 def role_from_item(raw: Mapping[str, Any]) -> RoleGrants:
