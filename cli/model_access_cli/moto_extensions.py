@@ -14,6 +14,14 @@ in functional tests, answer them like SageMaker does:
   reading of the API: a registry group is emptied before it is deleted. The product does not
   depend on it: a delete that fails reaches the trail with its errorCode and is ignored.)
 
+One fidelity fix: the Resource Groups Tagging API answers `GetResources` with a
+`ResourceARNList` (at most 100 ARNs) in one response and refuses it together with any
+pagination parameter (`ResourcesPerPage`, `TagsPerPage`, `PaginationToken`) or a filter
+("Invalid Parameter", per the API reference in botocore's service model). moto pages such
+an answer at 50 and hands back a token a client could only use in a request AWS refuses;
+`register()` makes moto answer as AWS does (`get_resources_by_arn`), so a client that sent
+a token with an ARN list fails here as it would on AWS.
+
 Nothing else of moto is changed. The product never relies on moto's other registry quirks
 (duplicate tag keys are overwritten by `sagemaker_guards.overwrite_tags`; a second
 `CreateModelPackageGroup` of the same name is refused by `refuse_existing_group`).
@@ -62,6 +70,28 @@ def delete_model_package(backend: Any, name_or_arn: str) -> None:
             del backend.model_package_name_mapping[name]
 
 
+ARN_LIST_LIMIT = 100
+_ARN_LIST_EXCLUSIVE = ("ResourcesPerPage", "TagsPerPage", "PaginationToken", "TagFilters",
+                       "ResourceTypeFilters")
+
+
+def get_resources_by_arn(backend: Any, arns: list[str]) -> list[Any]:
+    """The tagged (or previously tagged) resources among `arns`, as moto's generator yields
+    them, in one answer."""
+    from moto.core.resource_tagging import iter_taggable_backends
+
+    wanted = set(arns)
+    found = []
+    for taggable in iter_taggable_backends(backend.account_id, backend.region_name):
+        for resource in taggable.iter_tagged_resources():
+            if resource.arn not in wanted:
+                continue
+            if not resource.tags and not resource.extra.get("include_untagged"):
+                continue
+            found.append(resource)
+    return found
+
+
 def register() -> None:
     """Add the two deletes to moto's SageMaker (idempotent; call before serving requests)."""
     if _REGISTERED["done"]:
@@ -85,6 +115,28 @@ def register() -> None:
         self.sagemaker_backend.delete_model_package(self._get_param("ModelPackageName"))
         return EmptyResult()
 
+    from moto.resourcegroupstaggingapi.exceptions import ResourceGroupsTaggingAPIError
+    from moto.resourcegroupstaggingapi.responses import ResourceGroupsTaggingAPIResponse
+
+    by_filters = ResourceGroupsTaggingAPIResponse.get_resources
+
+    def respond_resources(self: Any) -> Any:
+        arns = self._get_param("ResourceARNList")
+        if not arns:
+            return by_filters(self)
+        both = [name for name in _ARN_LIST_EXCLUSIVE if self._get_param(name)]
+        if both or len(arns) > ARN_LIST_LIMIT:
+            raise ResourceGroupsTaggingAPIError(
+                "InvalidParameterException",
+                f"ResourceARNList cannot be used with {', '.join(both)}" if both
+                else f"ResourceARNList takes at most {ARN_LIST_LIMIT} ARNs")
+        from moto.core.responses import ActionResult
+
+        return ActionResult({"ResourceTagMappingList": [
+            {"ResourceARN": r.arn, "Tags": [{"Key": k, "Value": v} for k, v in r.tags.items()]}
+            for r in get_resources_by_arn(self.backend, arns)], "PaginationToken": ""})
+
+    ResourceGroupsTaggingAPIResponse.get_resources = respond_resources  # type: ignore[method-assign]
     SageMakerModelBackend.delete_model_package_group = backend_group  # type: ignore[attr-defined]
     SageMakerModelBackend.delete_model_package = backend_package  # type: ignore[attr-defined]
     SageMakerResponse.delete_model_package_group = respond_group  # type: ignore[attr-defined]

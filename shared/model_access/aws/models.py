@@ -141,26 +141,25 @@ class ModelReader:
                 return
 
     def _tags_from_index(self, arns: Iterable[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Tags of up to 100 ARNs a call. AWS answers an ARN list in one response and
+        refuses it with a pagination token; should an answer still carry a token, the ARNs
+        it left out are asked again on their own (never a token with a list)."""
         unique: Sequence[str] = sorted(set(arns))
         found: dict[str, tuple[tuple[str, str], ...]] = {}
         for start in range(0, len(unique), TAGGING_BATCH):
             chunk = list(unique[start : start + TAGGING_BATCH])
-            token = ""
-            while True:
+            while chunk:
                 with translated("GetResources"):
-                    if token:
-                        page = self._tagging.get_resources(
-                            ResourceARNList=chunk, PaginationToken=token
-                        )
-                    else:
-                        page = self._tagging.get_resources(ResourceARNList=chunk)
+                    page = self._tagging.get_resources(ResourceARNList=chunk)
                 for row in page.get("ResourceTagMappingList", []):
                     found[row["ResourceARN"]] = tuple(
                         (t["Key"], t["Value"]) for t in row.get("Tags", [])
                     )
-                token = page.get("PaginationToken", "")
-                if not token:
-                    break
+                answered = {row["ResourceARN"] for row in page.get("ResourceTagMappingList", [])}
+                left = [arn for arn in chunk if arn not in answered]
+                if not page.get("PaginationToken") or len(left) == len(chunk):
+                    break  # a complete answer (or one that cannot progress)
+                chunk = left
         return found
 
 
