@@ -65,6 +65,13 @@ def record_pk(key: ResourceKey) -> str:
     return f"{key.kind}#{key.region}#{key.name_lower}"
 
 
+def key_of_pk(pk: str) -> ResourceKey:
+    """The key a record's pk names, whatever account namespace it is under (names and
+    regions hold no `#`)."""
+    kind, region, name = pk.rsplit("#", 2)[-3:]
+    return ResourceKey(region, name, kind.rsplit("#", 1)[-1])
+
+
 def account_namespace(account: str | None, hub_account: str | None) -> str:
     """The key prefix of an account's items in the hub's table: none for the hub's own
     account (its keys are what they were before organizations), `acct#<id>#` for a member."""
@@ -114,11 +121,8 @@ class GrantRecord:
         return self.pending | ({self.role} if self.role else set())
 
     def to_item(self) -> dict[str, Any]:
-        item: dict[str, Any] = {
+        item: dict[str, Any] = {  # region, name and kind are read back from the pk
             "pk": record_pk(self.key),
-            "region": self.key.region,
-            "name_lower": self.key.name_lower,
-            "kind": self.key.kind,
             "version": self.version,
             "status": self.status,
         }
@@ -139,8 +143,11 @@ class GrantRecord:
     @classmethod
     def from_item(cls, raw: Mapping[str, Any]) -> GrantRecord:
         item = {k: _DESER.deserialize(v) for k, v in raw.items()}
-        key = ResourceKey(str(item["region"]), str(item["name_lower"]),
-                          str(item.get("kind") or "model"))
+        if "region" in item:  # written before the key parts were left to the pk
+            key = ResourceKey(str(item["region"]), str(item["name_lower"]),
+                              str(item.get("kind") or "model"))
+        else:
+            key = key_of_pk(str(item["pk"]))
         text = {k: (str(item[k]) if item.get(k) is not None else None) for k in (
             "model_arn", "role", "policy", "outcome", "reason", "model_created", "granted_at",
             "updated_at", "event_id", "trigger")}

@@ -47,7 +47,7 @@ def role_to_item(grants: RoleGrants) -> dict[str, Any]:
         "pk": role_pk(grants.role_name),
         "role_name": grants.role_name,
         "version": grants.version,
-        "slots": {str(i): sorted(arns) for i, arns in grants.slots.items()},
+        "slots": {str(i): set(arns) for i, arns in grants.slots.items() if arns},  # SS
         "policies": policies,
         "reserved": sorted(grants.reserved),
     }
