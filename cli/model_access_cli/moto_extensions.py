@@ -78,10 +78,24 @@ _ARN_LIST_EXCLUSIVE = ("ResourcesPerPage", "TagsPerPage", "PaginationToken", "Ta
 def get_resources_by_arn(backend: Any, arns: list[str]) -> list[Any]:
     """The tagged (or previously tagged) resources among `arns`, as moto's generator yields
     them, in one answer."""
-    from moto.core.resource_tagging import iter_taggable_backends
+    from moto.core.resource_tagging import TaggedResource, iter_taggable_backends
+    from moto.sagemaker.models import sagemaker_backends
 
     wanted = set(arns)
     found = []
+    # Models and model package groups, looked up as AWS looks them up (by ARN), without
+    # building every resource's tag map first; any other ARN takes moto's own walk.
+    sagemaker = sagemaker_backends[backend.account_id][backend.region_name]
+    for kind, items in (("sagemaker:model", sagemaker._models),
+                        ("sagemaker:model-package-group", sagemaker.model_package_groups)):
+        for item in items.values():
+            if item.arn in wanted:
+                wanted.discard(item.arn)
+                tags = {t["Key"]: t["Value"] for t in getattr(item, "tags", None) or []}
+                if tags:
+                    found.append(TaggedResource(arn=item.arn, tags=tags, resource_type=kind))
+    if not wanted:
+        return found
     for taggable in iter_taggable_backends(backend.account_id, backend.region_name):
         for resource in taggable.iter_tagged_resources():
             if resource.arn not in wanted:
