@@ -69,12 +69,6 @@ class GroupApplier:
     written: dict[ResourceKey, GrantRecord] = field(default_factory=dict)
     """Model records written before IAM, as stored now (`work.records` keeps the ones read)."""
 
-    def run(self) -> None:
-        """Apply this group on its own (a wave of one: wave.py)."""
-        from model_access.wave import apply_wave
-
-        apply_wave(self.work, [self], dry_run=self.dry_run)
-
     def pending_keys(self) -> list[ResourceKey]:
         return [k for k in self.group.keys if k not in self.work.done]
 

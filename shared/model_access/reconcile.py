@@ -103,7 +103,8 @@ class Reconciler:
         tick = progress or (lambda _done, _total: None)
         if work.dry_run:
             for done, group in enumerate(groups, start=1):
-                GroupApplier(work, group, group.roles, dry_run=True).run()
+                apply_wave(work, [GroupApplier(work, group, group.roles, dry_run=True)],
+                           dry_run=True)
                 tick(done, len(groups))
             return
         order = list(groups)
@@ -111,11 +112,11 @@ class Reconciler:
         deferred: list[Group] = []
         finished = 0
         for wave in waves(order):  # free groups first, several at once: no waiting at all
-            held = frozenset[str]() if deadline.expired() else self.leases.acquire(
-                frozenset().union(*(g.roles for g in wave)), 0)
+            roles = frozenset[str]().union(*(g.roles for g in wave))
+            held = frozenset[str]() if deadline.expired() else self.leases.acquire(roles, 0)
             free = [g for g in wave if g.roles <= held]
             deferred += [g for g in wave if not g.roles <= held]
-            self.leases.release(held - frozenset().union(*(g.roles for g in free)))
+            self.leases.release(held - frozenset[str]().union(*(g.roles for g in free)))
             if free:
                 self._run(work, free, held, deadline)
                 finished += len(free)
@@ -141,8 +142,8 @@ class Reconciler:
     def _run(self, work: Work, groups: Sequence[Group], held: frozenset[str],
              deadline: Deadline) -> None:
         try:
-            apply_wave(work, [GroupApplier(work, g, held & g.roles if len(groups) > 1
-                                           else held) for g in groups], deadline=deadline)
+            apply_wave(work, [GroupApplier(work, g, held & g.roles) for g in groups],
+                       deadline=deadline)
         finally:
             self.leases.release(held)
 

@@ -41,8 +41,7 @@ def apply_wave(work: Work, appliers: Sequence[GroupApplier], *, dry_run: bool = 
     the records its intents wrote are committed as unfinished (applier.undone)."""
     w = work
     held = frozenset().union(*(a.held for a in appliers))
-    pending = {id(a): a.pending_keys() for a in appliers}
-    every = [k for keys in pending.values() for k in keys]
+    every = [k for a in appliers for k in a.pending_keys()]
     try:
         records, grants = w.rc.store.read(every, held)
     except ModelAccessError as exc:

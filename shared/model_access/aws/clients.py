@@ -48,7 +48,7 @@ IAM_CONFIG = Config(
 )
 """IAM calls are capped in time so that one fits inside a lease (see IAM_CALL_MAX_SECONDS)."""
 GRANT_STORE_CONFIG = DEFAULT_CONFIG.merge(Config(parameter_validation=False))
-"""The grant store's items are built by typed code (TypeSerializer) and DynamoDB validates
+"""The grant store's items are built by typed code (`records.attribute`) and DynamoDB validates
 every request itself: botocore's client-side walk of each attribute of each item was the
 largest CPU cost of a burst's transactions (see bench/RESULTS.md)."""
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+from model_access.aws.store import TRANSACTION_ITEMS
 from model_access.aws.translate import error_code, translated
 from model_access.errors import LeaseLostError
 
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 LEASE_PREFIX: Final = "lease#role#"
-TRANSACTION_ITEMS: Final = 100
-"""DynamoDB's limit of actions per TransactWriteItems."""
 _TAKE: Final = "attribute_not_exists(pk) OR expires_at < :now OR #o = :o"
 _RENEW: Final = "#o = :o AND expires_at >= :now"
 CLOCK_SKEW_SECONDS: Final = 2.0
