@@ -22,6 +22,16 @@ an answer at 50 and hands back a token a client could only use in a request AWS 
 `register()` makes moto answer as AWS does (`get_resources_by_arn`), so a client that sent
 a token with an ARN list fails here as it would on AWS.
 
+One concurrency fix: moto's server answers requests on threads and its DynamoDB backend
+takes no lock. A `TransactWriteItems` snapshots every table it touches and, when the
+transaction is cancelled (a condition failed: routine for our lease and fence checks),
+restores the whole table from that snapshot, wiping every write other request threads made
+in the meantime; the snapshot itself can fail mid-copy ("dictionary changed size") when
+another thread writes. On AWS a conditional write is atomic and transactions are
+serializable with every other write. `register()` serializes DynamoDB requests behind one
+lock (`serialize_dynamodb`), which is what DynamoDB's isolation promises to a client and
+costs nothing under one GIL.
+
 Nothing else of moto is changed. The product never relies on moto's other registry quirks
 (duplicate tag keys are overwritten by `sagemaker_guards.overwrite_tags`; a second
 `CreateModelPackageGroup` of the same name is refused by `refuse_existing_group`).
@@ -29,9 +39,11 @@ Nothing else of moto is changed. The product never relies on moto's other regist
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 _REGISTERED: dict[str, bool] = {"done": False}
+DYNAMODB_LOCK = threading.RLock()
 
 
 def _name(text: str) -> str:
@@ -106,8 +118,22 @@ def get_resources_by_arn(backend: Any, arns: list[str]) -> list[Any]:
     return found
 
 
+def serialize_dynamodb() -> None:
+    """Answer one DynamoDB request at a time (see the module docstring: isolation)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    answer = DynamoHandler.call_action
+
+    def one_at_a_time(self: Any) -> Any:
+        with DYNAMODB_LOCK:
+            return answer(self)
+
+    DynamoHandler.call_action = one_at_a_time  # type: ignore[method-assign]
+
+
 def register() -> None:
-    """Add the two deletes to moto's SageMaker (idempotent; call before serving requests)."""
+    """Add the two registry deletes, the ARN-list GetResources and DynamoDB isolation to moto
+    (idempotent; call before serving requests)."""
     if _REGISTERED["done"]:
         return
     from moto.core.responses import EmptyResult
@@ -155,4 +181,5 @@ def register() -> None:
     SageMakerModelBackend.delete_model_package = backend_package  # type: ignore[attr-defined]
     SageMakerResponse.delete_model_package_group = respond_group  # type: ignore[attr-defined]
     SageMakerResponse.delete_model_package = respond_package  # type: ignore[attr-defined]
+    serialize_dynamodb()
     _REGISTERED["done"] = True
