@@ -278,6 +278,21 @@ def _speed_up_moto() -> None:
 
     json_serializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
 
+    from moto.core import parse as moto_parse
+
+    json_parser = moto_parse.BaseJSONParser
+    parse_structure = json_parser._parse_structure
+
+    def parse_attribute(self: Any, shape: Any, value: Any) -> Any:
+        # The request side of the same walk: a plain AttributeValue parses to exactly the
+        # JSON it came as (DynamoDB's parser builds plain dicts), so it is passed through;
+        # binary values and anything else take moto's own path.
+        if shape.name == "AttributeValue" and _plain_attribute(value):
+            return value
+        return parse_structure(self, shape, value)
+
+    json_parser._parse_structure = parse_attribute  # type: ignore[method-assign]
+
     _speed_up_item_size_check()
     _speed_up_sqs_scans()
 
@@ -440,6 +455,9 @@ MOTO_PATCHES: Final = (
     "moto's SQS deletes a batch one receipt handle at a time (a scan of the queue each) and "
     "draws each receipt handle one letter at a time: one scan per batch (same answers and "
     "errors, in order), the 185 letters drawn in one call",
+    "moto's request parser walks every DynamoDB AttributeValue of a request member by member "
+    "through the service model: a plain value (no binary) is taken as the JSON it came as, "
+    "which is what the walk builds",
     "moto's DynamoDB request layer parses each condition of a TransactWriteItems once more, "
     "uncached, only to validate it: validated once per expression, names and values (same "
     "errors)",
