@@ -258,8 +258,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def quick_or_full(quick: bool) -> tuple[int, int]:
     """(events, roles per account): 2,000 over 4 roles in each of the 5 accounts (20 pairs,
-    as the single-account burst's 20 roles), or 100 over 2 (10 pairs) in quick mode."""
-    return (100, 2) if quick else (2000, 4)
+    as the single-account burst's 20 roles), or 60 over 2 (10 pairs) in quick mode."""
+    return (60, 2) if quick else (2000, 4)
 
 
 if __name__ == "__main__":
