@@ -126,6 +126,8 @@ def deployed(runs: int, python: str, root: Path) -> dict[str, Any]:
     boto_code = _IMPORT_BOTO3.format(path_entries=[str(layer)])
     app_code = _IMPORT_APP.format(path=app, path_entries=[str(root / "task"), str(layer)])
     out["with_bytecode"] = _compare(python, app_code, boto_code, env, runs, "-I", "-B")
+    out["import_ms_by_family"] = _breakdown(python, app_code, env)
+    out["boto3_import_ms_by_family"] = _breakdown(python, boto_code, env)
     # The same layer as if it shipped no bytecode for the app's own imports: the layer's
     # __pycache__ directories are renamed away (the interpreter's own stdlib keeps its
     # bytecode, as on Lambda). A report only: its denominator is the `import boto3`
@@ -138,6 +140,17 @@ def deployed(runs: int, python: str, root: Path) -> dict[str, Any]:
                                "ratio": round(app_ms / boto_ms, 2),
                                "bytecode_dirs_hidden": hidden}
     return out
+
+
+def _breakdown(python: str, code: str, env: Mapping[str, str]) -> dict[str, float]:
+    """One more import with `-X importtime`, its self times summed by family (untimed: the
+    flag's own bookkeeping inflates them; they show shares, not the figure above)."""
+    from bench.import_breakdown import breakdown
+
+    answer = subprocess.run([python, "-I", "-B", "-X", "importtime", "-c", code],
+                            env=dict(env), capture_output=True, text=True, check=True,
+                            cwd=tempfile.gettempdir())
+    return breakdown(answer.stderr)
 
 
 def _extract(archive: Path, into: Path) -> None:

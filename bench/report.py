@@ -267,7 +267,18 @@ def _cold_paragraph(cold: Mapping[str, Any]) -> str:
         f"{with_['app_import_ms']} ms vs {with_['boto3_import_ms']} ms ({with_['ratio']}x); "
         f"the same layer without bytecode: {without['app_import_ms']} ms "
         f"({without['ratio']}x). Archives: {sizes} (pinned SDK "
-        f"{shipped['sdk_bytes_in_layer']:,} B of the layer).")
+        f"{shipped['sdk_bytes_in_layer']:,} B of the layer).") + _family_sentence(shipped)
+
+
+def _family_sentence(shipped: Mapping[str, Any]) -> str:
+    """Where the deployed import's time goes (one `-X importtime` run of each)."""
+    app, boto = shipped.get("import_ms_by_family"), shipped.get("boto3_import_ms_by_family")
+    if not app or not boto:
+        return ""
+    parts = ", ".join(f"{name} {ms:g} ms" for name, ms in app.items())
+    return (f" Self time by who imported it (`-X importtime`, one run; the flag inflates "
+            f"times): the app {sum(app.values()):.0f} ms ({parts}); `import boto3` "
+            f"{sum(boto.values()):.0f} ms.")
 
 
 def plot(path: Path, points: Sequence[Mapping[str, Any]], title: str) -> bool:
