@@ -150,7 +150,7 @@ def backfill_through_continuations(models: int, roles_n: int,
 def run(quick: bool, step: Any) -> dict[str, Any]:
     """Every scale figure (`results["scale"]`); quick sizes are a tenth or less."""
     sweep_models, small, large = (500, 2000, 20_000) if quick else (10_000, 10_000, 100_000)
-    backfill_models, backfill_roles = (20_000, 200) if quick else (100_000, 1000)
+    backfill_models, backfill_roles = (10_000, 100) if quick else (100_000, 1000)
     step(f"scale: sweep of {sweep_models:,} models (90 % untagged) on moto, twice")
     calls = calls_per_untagged_model(sweep_models, 20)
     step(f"scale: reconcile CPU per model at {small:,} and {large:,} models (in memory)")
