@@ -3,7 +3,8 @@
 - `calls_per_untagged_model`: a sweep on a moto server over N models, 90 % of them without
   an owner tag, minus the same sweep over the tagged models alone, per untagged model.
 - `cpu_growth_100k_vs_10k`: CPU seconds per model of `Reconciler.reconcile` over every model
-  of an account (90 % untagged) on in-memory adapters, at 100,000 models over 10,000.
+  of an account (90 % untagged) on in-memory adapters, at 100,000 models over 10,000 (median
+  of three interleaved pairs after a warm-up; again with the garbage collector paused).
 - `backfill_100k`: the backfill function's sweep over 100,000 models (90 % untagged, 1,000
   owner roles) on in-memory adapters with stated per-call latencies, driven through its
   continuations on a simulated 900 s Lambda clock: chunks that ran past the deadline, IAM
@@ -12,6 +13,8 @@
 
 from __future__ import annotations
 
+import gc
+import statistics
 import time
 from typing import Any
 
@@ -92,11 +95,33 @@ def cpu_per_model(models: int) -> float:
     return (time.process_time() - started) / models
 
 
-def cpu_growth(small: int, large: int) -> dict[str, Any]:
-    small_cpu, large_cpu = cpu_per_model(small), cpu_per_model(large)
-    return {"small_models": small, "large_models": large,
-            "cpu_us_per_model_small": round(small_cpu * 1e6, 2),
+def cpu_growth(small: int, large: int, *, repeats: int = 1,
+               without_gc: bool = False) -> dict[str, Any]:
+    """Per-model CPU at both sizes: one warm-up run (one-time costs: imports, caches), then
+    `repeats` interleaved pairs, the medians compared (every sample is reported). With
+    `without_gc`, the same again with the interpreter's cyclic garbage collector paused (a
+    report: it tells the engine's own growth from the collector's, whose collections walk
+    the objects the process keeps alive)."""
+    cpu_per_model(small)
+    out: dict[str, Any] = {"small_models": small, "large_models": large, "repeats": repeats,
+                           **_pairs(small, large, repeats)}
+    if without_gc:
+        gc.collect()
+        gc.disable()
+        try:
+            out["without_gc"] = _pairs(small, large, repeats)
+        finally:
+            gc.enable()
+    return out
+
+
+def _pairs(small: int, large: int, repeats: int) -> dict[str, Any]:
+    pairs = [(cpu_per_model(small), cpu_per_model(large)) for _ in range(repeats)]
+    small_cpu = statistics.median(p[0] for p in pairs)
+    large_cpu = statistics.median(p[1] for p in pairs)
+    return {"cpu_us_per_model_small": round(small_cpu * 1e6, 2),
             "cpu_us_per_model_large": round(large_cpu * 1e6, 2),
+            "samples_us": [[round(a * 1e6, 1), round(b * 1e6, 1)] for a, b in pairs],
             "cpu_growth": round(large_cpu / small_cpu, 3)}
 
 
@@ -153,8 +178,10 @@ def run(quick: bool, step: Any) -> dict[str, Any]:
     backfill_models, backfill_roles = (10_000, 100) if quick else (100_000, 1000)
     step(f"scale: sweep of {sweep_models:,} models (90 % untagged) on moto, twice")
     calls = calls_per_untagged_model(sweep_models, 20)
-    step(f"scale: reconcile CPU per model at {small:,} and {large:,} models (in memory)")
-    growth = cpu_growth(small, large)
+    repeats = 1 if quick else 3
+    step(f"scale: reconcile CPU per model at {small:,} and {large:,} models (in memory, "
+         f"median of {repeats})" + ("" if quick else "; again with the garbage collector paused"))
+    growth = cpu_growth(small, large, repeats=repeats, without_gc=not quick)
     latency = Latency(read=0.05, write=0.05, iam_write=0.3)  # chosen, not AWS figures
     step(f"scale: backfill of {backfill_models:,} models through its continuations "
          f"(in memory, simulated 900 s clock, latency {vars(latency)} s)")
@@ -162,6 +189,7 @@ def run(quick: bool, step: Any) -> dict[str, Any]:
     return {
         "calls_per_untagged_model": calls["calls_per_untagged_model"],
         "cpu_growth_100k_vs_10k": growth["cpu_growth"],
+        "cpu_growth_100k_vs_10k_without_gc": growth.get("without_gc", {}).get("cpu_growth"),
         "backfill_100k_chunks_over_deadline": backfill["chunks_over_deadline"],
         "backfill_100k_iam_writes_per_policy": backfill["iam_writes_per_policy"],
         "backfill_100k_every_owner_exact": backfill["every_owner_exact"],
@@ -181,6 +209,9 @@ def goals(scale: dict[str, Any] | None) -> list[Any]:
                  scale["calls_per_untagged_model"]),
         _at_most("scale: reconcile CPU per model, 100k / 10k models", 1.3,
                  scale["cpu_growth_100k_vs_10k"], unit="x"),
+        *([Goal("scale: the same with the garbage collector paused (the engine's own growth)",
+                "(report)", f"{scale['cpu_growth_100k_vs_10k_without_gc']}x", None)]
+          if scale.get("cpu_growth_100k_vs_10k_without_gc") is not None else []),
         _at_most("scale: backfill of 100k models, chunks past the 900 s deadline", 0,
                  scale["backfill_100k_chunks_over_deadline"]),
         _at_most("scale: backfill of 100k models, IAM writes per tool policy", 2,
