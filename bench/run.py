@@ -100,10 +100,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench import org
 
-    org_events, org_roles = org.quick_or_full(options.quick)
-    step(f"organization: {org_events} events from {len(org.ACCOUNTS)} accounts x "
+    org_events, org_roles, org_accounts = org.quick_or_full(options.quick)
+    step(f"organization: {org_events} events from {len(org_accounts)} accounts x "
          f"{len(org.REGIONS)} regions through spokes, vs one account of the same shape")
-    org_burst = org.burst(org_events, org_roles, sizes)
+    org_burst = org.burst(org_events, org_roles, sizes, accounts=org_accounts)
 
     step(f"cold start: median of {sizes.cold_runs} fresh interpreters (source tree with cached "
          "bytecode; the packaged archives under the runtime's Python)")
