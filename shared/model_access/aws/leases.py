@@ -118,17 +118,10 @@ class RoleLeases:
         if 1 < len(ours) <= TRANSACTION_ITEMS and self._release_all(ours):
             return
         for role in ours:
-            if self._acquired_at.pop(role, None) is None:
-                continue
+            del self._acquired_at[role]
             with translated(f"release lease {role}"):
                 try:
-                    self._db.delete_item(
-                        TableName=self._table,
-                        Key={"pk": {"S": self._prefix + role}},
-                        ConditionExpression="#o = :o",
-                        ExpressionAttributeNames={"#o": "owner"},
-                        ExpressionAttributeValues={":o": {"S": self.owner}},
-                    )
+                    self._db.delete_item(**self._lease_delete(role))
                 except ClientError as exc:
                     if error_code(exc) != "ConditionalCheckFailedException":
                         raise
@@ -138,11 +131,9 @@ class RoleLeases:
         the caller deletes them one by one."""
         with translated("release leases"):
             try:
-                self._db.transact_write_items(TransactItems=[{"Delete": {
-                    "TableName": self._table, "Key": {"pk": {"S": self._prefix + role}},
-                    "ConditionExpression": "#o = :o",
-                    "ExpressionAttributeNames": {"#o": "owner"},
-                    "ExpressionAttributeValues": {":o": {"S": self.owner}}}} for role in roles])
+                self._db.transact_write_items(TransactItems=[
+                    {"Delete": self._lease_delete(role)}  # type: ignore[typeddict-item]
+                    for role in roles])
             except ClientError as exc:
                 if error_code(exc) == "TransactionCanceledException":
                     return False
@@ -186,6 +177,16 @@ class RoleLeases:
                 ":now": {"N": str(int(now))},
                 ":o": {"S": self.owner},
             },
+        }
+
+    def _lease_delete(self, role: str) -> dict[str, Any]:
+        """Delete our lease on `role`, only while it is still ours."""
+        return {
+            "TableName": self._table,
+            "Key": {"pk": {"S": self._prefix + role}},
+            "ConditionExpression": "#o = :o",
+            "ExpressionAttributeNames": {"#o": "owner"},
+            "ExpressionAttributeValues": {":o": {"S": self.owner}},
         }
 
     def _put(self, role: str, condition: str) -> bool:
