@@ -80,9 +80,8 @@ def _compare(python: str, app_code: str, boto_code: str, env: Mapping[str, str],
 def bytecode_cached(runs: int, cache: str) -> dict[str, Any]:
     """This interpreter, the source tree, every module compiled once into `cache` (a
     PYTHONPYCACHEPREFIX, so the repository gets no __pycache__; `warm_cache` fills it)."""
-    env = {**lambda_environment(), "PYTHONPYCACHEPREFIX": cache}
     return _compare(sys.executable, _source_app_code(), _IMPORT_BOTO3.format(path_entries=[]),
-                    env, runs)
+                    _cached_environment(cache), runs)
 
 
 def _source_app_code() -> str:
@@ -90,10 +89,13 @@ def _source_app_code() -> str:
                               path_entries=[])
 
 
+def _cached_environment(cache: str) -> dict[str, str]:
+    return {**lambda_environment(), "PYTHONPYCACHEPREFIX": cache}
+
+
 def warm_cache(cache: str) -> None:
     """Compile and cache everything the app imports (untimed)."""
-    _timed(sys.executable, _source_app_code(),
-           {**lambda_environment(), "PYTHONPYCACHEPREFIX": cache})
+    _timed(sys.executable, _source_app_code(), _cached_environment(cache))
 
 
 def unpack_deployment(python: str, root: Path) -> dict[str, Any]:
