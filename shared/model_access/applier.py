@@ -74,8 +74,8 @@ class GroupApplier:
 
     def prepare(self, records: Mapping[ResourceKey, GrantRecord],
                 grants: Mapping[str, RoleGrants]) -> list[ResourceKey]:
-        """From the records read under the leases: re-check, protect, plan; the models
-        still to apply."""
+        """From the role records read under the leases (and the model records, when the
+        wave read them again): re-check, protect, plan; the models still to apply."""
         w = self.work
         keys = self.pending_keys()
         self.grants = {role: grants[role] for role in self.held if role in grants}

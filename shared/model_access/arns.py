@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 MODEL_NAME_MAX: Final = 63
@@ -112,6 +113,13 @@ def parse_resource_arn(text: str) -> ResourceArn | None:
     """Parse `arn:...:sagemaker:<region>:<account>:<type>/<name>` with one name segment that
     follows SageMaker's name rule (models and model package groups share it), or None.
     A model package version (`model-package/<group>/<n>`) has two segments: None."""
+    return _parse_resource_arn(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _parse_resource_arn(text: str) -> ResourceArn | None:
+    """Cached (pure, frozen result): a burst parses each ARN about ten times, from the
+    event, the tag index, the records, the policy documents and the plans."""
     parts = text.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sagemaker":
         return None

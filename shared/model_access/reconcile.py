@@ -131,7 +131,7 @@ class Reconciler:
             held = self.leases.acquire(group.roles, max(0.0, min(wait_left, deadline.left())))
             wait_left = max(0.0, wait_left - (self.clock() - started))
             if held:
-                self._run(work, [group], held, deadline)
+                self._run(work, [group], held, deadline, reread_models=True)
             else:
                 work.fail(group.keys, LeaseBusyError(
                     f"role(s) {sorted(group.roles)} leased by another worker"),
@@ -140,10 +140,10 @@ class Reconciler:
             tick(finished, len(groups))
 
     def _run(self, work: Work, groups: Sequence[Group], held: frozenset[str],
-             deadline: Deadline) -> None:
+             deadline: Deadline, *, reread_models: bool = False) -> None:
         try:
             apply_wave(work, [GroupApplier(work, g, held & g.roles) for g in groups],
-                       deadline=deadline)
+                       deadline=deadline, reread_models=reread_models)
         finally:
             self.leases.release(held)
 
@@ -194,7 +194,9 @@ class Work:
         self.read_truth(given)
         keys = self.active()
         try:
-            self.records.update(self.rc.records.get_many(keys, consistent=False))
+            # Consistent: the base of every model record write (version-conditioned); the
+            # waves read only the role records again, under their leases (wave.py).
+            self.records.update(self.rc.records.get_many(keys, consistent=True))
         except ModelAccessError as exc:
             self.fail(keys, exc)
         for key in self.active():

@@ -1,4 +1,4 @@
-"""Apply several role groups at once: one consistent read, one intent write, one commit.
+"""Apply several role groups at once: one read of role records, one intent write, one commit.
 
 A wave is a set of role groups whose leases this worker holds together (groups share no
 role and no model). Each group keeps its own steps (applier.py: re-check, plan, IAM); what
@@ -34,8 +34,14 @@ at most 100 actions (DynamoDB's limit), which leaves 80 for records."""
 
 
 def apply_wave(work: Work, appliers: Sequence[GroupApplier], *, dry_run: bool = False,
-               deadline: Deadline | None = None) -> None:
+               deadline: Deadline | None = None, reread_models: bool = False) -> None:
     """Apply every group of the wave; the caller releases whatever leases remain held.
+
+    The role records are read here, under the leases: they are the base of the IAM writes.
+    The model records were read (consistently) by the decision phase; every write of one is
+    conditioned on the version read, so a model changed meanwhile comes back as a conflict,
+    never as a lost or doubled grant. `reread_models` reads them again first: for groups
+    that waited for a lease, whose models the lease's last holder has likely just changed.
 
     No group starts its IAM writes past `deadline`: its models come back as retries, and
     the records its intents wrote are committed as unfinished (applier.undone)."""
@@ -43,7 +49,7 @@ def apply_wave(work: Work, appliers: Sequence[GroupApplier], *, dry_run: bool = 
     held = frozenset().union(*(a.held for a in appliers))
     every = [k for a in appliers for k in a.pending_keys()]
     try:
-        records, grants = w.rc.store.read(every, held)
+        records, grants = w.rc.store.read(every if reread_models else (), held)
     except ModelAccessError as exc:
         w.fail(every, exc)
         return

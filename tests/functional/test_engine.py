@@ -178,6 +178,47 @@ def test_lease_taken_over_mid_apply_stops_writes_and_commit(world: World) -> Non
     assert verify(rt) == []
 
 
+def test_record_changed_after_the_decision_read_is_a_conflict_not_a_double_grant(
+        world: World) -> None:
+    """The waves read only the role records under the leases; a model record that another
+    worker changes after our decision read it is caught by the version condition of our
+    record write: no grant made from the stale record, the model is retried, and the retry
+    converges. (Here the other worker moves m1 to bob between our read and our lease.)"""
+    world.role("alice")
+    world.role("bob")
+    world.model("m1", "alice")
+    rt = world.runtime()
+    assert world.send(rt, [world.create_event("m1")]) == {"batchItemFailures": []}
+    world.set_owner("m1", "bob")
+    handover = world.add_tags_event("m1", "bob", caller_role_arn=role_arn("alice"))
+    other = World(Clients(region=REGION))
+    other.arns = world.arns
+    other_rt = other.runtime()
+    raced: list[dict[str, Any]] = []
+
+    def other_worker_moves_it(**_: Any) -> None:
+        if not raced:  # after our decision's record read, before our leases
+            raced.append(other.send(other_rt, [handover]))
+
+    world.clients.dynamodb.meta.events.register("after-call.dynamodb.BatchGetItem",
+                                                other_worker_moves_it)
+    try:
+        ours = world.send(rt, [handover])
+    finally:
+        world.clients.dynamodb.meta.events.unregister("after-call.dynamodb.BatchGetItem",
+                                                      other_worker_moves_it)
+    assert raced == [{"batchItemFailures": []}], "the other worker did not run in between"
+    observe = World(Clients(region=REGION)).runtime()
+    assert world.granted(observe, "bob") == {world.arns["m1"]}
+    assert world.granted(observe, "alice") == set()
+    assert world.record(observe, "m1").role == "bob"
+    assert verify(observe) == []
+    assert len(ours["batchItemFailures"]) == 1  # the conflict: m1 comes back to the queue
+    assert world.send(rt, [handover]) == {"batchItemFailures": []}
+    assert world.granted(observe, "bob") == {world.arns["m1"]}
+    assert world.granted(observe, "alice") == set()
+
+
 def test_thousands_of_mostly_untagged_models_cost_few_calls(world: World) -> None:
     """3,000 models, 90 % without an owner tag, 10 owner roles: a full sweep makes no call
     per untagged model; its AWS calls are bounded by the tagged models and the roles."""
