@@ -414,9 +414,11 @@ def _percentile(values: list[float] | list[int], pct: float) -> float:
 MIN_CALLS_EXPLAINED: Final = (
     ("GetResources", "the model's current tags (the event is only a hint)"),
     ("GetRole", "the owner role exists, its path and tags (eligibility)"),
-    ("BatchGetItem", "the model record, to know every role that may hold the model"),
+    ("BatchGetItem (consistent)", "the model record, to know every role that may hold the "
+     "model (its writes are conditioned on the version read)"),
     ("PutItem (lease)", "per-role lease, so two reconciles of a role never interleave"),
-    ("BatchGetItem (consistent)", "model and role records under the lease: the grant store"),
+    ("BatchGetItem (consistent)", "the role record under the lease: the base of the role's "
+     "IAM writes"),
     ("TransactWriteItems (before IAM)", "the model's record, naming its new holder, written "
      "once in its final form before IAM (crash consistency)"),
     ("TransactWriteItems (commit)", "the role record, fenced by the lease; the same "
