@@ -64,6 +64,9 @@ class Sizes:
     plan_repeats: int
     latency_check_events: int
     latency_check_roles: int
+    burst_repeats: int = 0
+    """More baseline/ours pairs of the main burst, timing only: the wall ratio is the
+    median over every pair (the machine's speed drifts between two runs minutes apart)."""
 
 
 FULL: Final = Sizes(burst_events=2000, burst_roles=20, batch_size=500, window_seconds=5.0,
@@ -71,7 +74,8 @@ FULL: Final = Sizes(burst_events=2000, burst_roles=20, batch_size=500, window_se
                     backfill_models=10_000, backfill_roles=100, single_events=200,
                     single_roles=20, capacity_confirm_models=600,
                     capacity_confirm_level="manage", cold_runs=10, plan_models=500,
-                    plan_repeats=300, latency_check_events=60, latency_check_roles=6)
+                    plan_repeats=300, latency_check_events=60, latency_check_roles=6,
+                    burst_repeats=2)
 QUICK: Final = Sizes(burst_events=150, burst_roles=10, batch_size=50, window_seconds=0.5,
                      plot_sizes=(), delete_every=10, backfill_models=120, backfill_roles=10,
                      single_events=10, single_roles=5, capacity_confirm_models=180,
