@@ -148,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     results["scale"] = scale.run(options.quick, step)
     results["elapsed_seconds"] = round(time.perf_counter() - began, 1)
     goal_rows = report.goals(results) + scale.goals(results["scale"])
+    if options.quick:
+        goal_rows = report.at_quick_sizes(goal_rows)
     results["goals"] = [g.as_dict() for g in goal_rows]
     options.out.mkdir(parents=True, exist_ok=True)
     report.write_json(options.out / "results.json", results)

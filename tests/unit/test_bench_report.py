@@ -1,8 +1,16 @@
-"""The burst's wall ratio is the median over its timed pairs, and the report names them."""
+"""The burst's wall ratio is the median over its timed pairs, the report names them, and a
+quick run judges only what its sizes can show."""
 
 from __future__ import annotations
 
-from bench.report import _at_least, _pair_lines, _with_samples
+from bench.report import (
+    SIZED_GOALS,
+    _at_least,
+    _at_most,
+    _pair_lines,
+    _with_samples,
+    at_quick_sizes,
+)
 from bench.run import _wall_ratios
 
 
@@ -33,3 +41,14 @@ def test_the_goal_row_names_its_pairs_and_the_table_lists_them() -> None:
     assert "median of 2 pairs (4x, 4.5x)" in row.note
     lines = _pair_lines(out["wall_pairs"])
     assert "| 2 | x | 5.0 s | 22.5 s | 4.50x |" in lines
+
+
+def test_a_quick_run_reports_sized_goals_without_a_verdict_and_judges_the_rest() -> None:
+    sized = _at_least("burst: wall time, baseline / model-access", 5, 2.36)
+    lost = _at_most("burst: lost grants", 0, 3)
+    assert sized.metric in SIZED_GOALS and sized.met is False
+    quick_sized, quick_lost = at_quick_sizes([sized, lost])
+    assert quick_sized.met is None and quick_sized.value == "2.36x"
+    assert "not judged at quick sizes" in quick_sized.note
+    assert quick_lost == lost  # correctness goals keep their verdict at any size
+
