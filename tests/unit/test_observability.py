@@ -1,10 +1,12 @@
-"""Observability wiring: tracing off means the X-Ray SDK is never imported (cold start)."""
+"""Cold start wiring: tracing off means the X-Ray SDK is never imported; the functions' imports
+run with the cyclic collector paused."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,3 +20,45 @@ def test_tracer_imports_xray_only_when_tracing_is_on(disabled: str, imported: st
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == imported
+
+
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+GC_PROBE = """
+import gc, importlib.util, sys
+if sys.argv[1] == "off":
+    gc.disable()
+window = {"open": False}
+starts = []
+gc.callbacks.append(lambda phase, info: starts.append(1)
+                    if phase == "start" and window["open"] else None)
+if sys.argv[2] == "bare":  # the same imports without the function module's pause
+    window["open"] = True
+    import model_access.backfill_handler, model_access.provisioner, model_access.runtime
+    window["open"] = False
+else:  # the window: from `gc.disable()` to the end of the imports
+    spec = importlib.util.spec_from_file_location("app", sys.argv[2])
+    module = importlib.util.module_from_spec(spec)
+    window = type("W", (), {"__getitem__": lambda self, _: (
+        "_COLLECTING" in vars(module) and "_runtime" not in vars(module))})()
+    spec.loader.exec_module(module)
+print(len(starts), gc.isenabled())
+"""
+
+
+def _gc_probe(state: str, target: str) -> tuple[int, bool]:
+    env = dict(os.environ, POWERTOOLS_TRACE_DISABLED="true", AWS_REGION="us-east-1")
+    out = subprocess.run([sys.executable, "-c", GC_PROBE, state, target], env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]), out[1] == "True"
+
+
+@pytest.mark.parametrize("function", ["provisioner", "backfill"])
+def test_function_imports_run_with_the_collector_paused_and_restored(function: str) -> None:
+    """Cold start: no cyclic collection runs during a function's imports (they make only
+    objects that live as long as the container); the collector is on again afterwards, and
+    stays off in a process that had turned it off. Without the pause, the same imports do
+    set off collections (the control), so the first check can fail."""
+    app = str(FUNCTIONS / function / "app.py")
+    assert _gc_probe("on", "bare")[0] > 0
+    assert _gc_probe("on", app) == (0, True)
+    assert _gc_probe("off", app) == (0, False)
