@@ -307,10 +307,21 @@ def _cold_paragraph(cold: Mapping[str, Any]) -> str:
     sizes = ", ".join(f"{n} {v['bytes']:,} B" for n, v in shipped["archives"].items())
     return text + (
         f"As deployed (Python {shipped['python_version']}, the archives as packaged): "
-        f"{with_['app_import_ms']} ms vs {with_['boto3_import_ms']} ms ({with_['ratio']}x); "
+        f"{with_['app_import_ms']} ms vs {with_['boto3_import_ms']} ms ({with_['ratio']}x)"
+        f"{_paused_clause(shipped)}; "
         f"the same layer without bytecode: {without['app_import_ms']} ms "
         f"({without['ratio']}x). Archives: {sizes} (pinned SDK "
         f"{shipped['sdk_bytes_in_layer']:,} B of the layer).") + _family_sentence(shipped)
+
+
+def _paused_clause(shipped: Mapping[str, Any]) -> str:
+    """The like-for-like figure: `import boto3` with the collector paused as the app pauses it."""
+    paused = shipped.get("vs_boto3_collector_paused")
+    if not paused:
+        return ""
+    return (f" (the functions pause the cyclic collector during their imports; against "
+            f"`import boto3` paused the same way: {paused['app_import_ms']} ms vs "
+            f"{paused['boto3_import_ms']} ms, {paused['ratio']}x)")
 
 
 def _family_sentence(shipped: Mapping[str, Any]) -> str:
