@@ -12,6 +12,7 @@ removed: what a machine without Python 3.13 ships (README, "Packaging").
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -149,6 +150,44 @@ def deployed(runs: int, python: str, root: Path) -> dict[str, Any]:
     return out
 
 
+def instructions(python: str, root: Path) -> dict[str, Any]:
+    """The deployed import counted in instructions by valgrind's callgrind: the same on
+    every run (wall time on a shared machine moves by more than the goal's margin), so a
+    small gain or loss shows. Each figure is the interpreter with the layer on its path
+    minus the same interpreter importing nothing (start-up and shutdown cancel out)."""
+    from model_access_cli import package
+
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return {"note": "valgrind not found (Debian package valgrind): not counted"}
+    layer, task = str(root / "opt" / package.LAYER_PREFIX), str(root / "task")
+    env = lambda_environment()
+    codes = {"nothing": f"import sys\nsys.path[:0] = {[task, layer]!r}\n",
+             "boto3": _IMPORT_BOTO3.format(path_entries=[layer]),
+             "app": _IMPORT_APP.format(path=str(root / "task" / "app.py"),
+                                       path_entries=[task, layer])}
+    counted = {name: _instructions(valgrind, python, code, env) for name, code in codes.items()}
+    app, boto = counted["app"] - counted["nothing"], counted["boto3"] - counted["nothing"]
+    return {"tool": "valgrind --tool=callgrind", "app_instructions": app,
+            "boto3_instructions": boto, "ratio": round(app / boto, 3)}
+
+
+def _instructions(valgrind: str, python: str, code: str, env: Mapping[str, str]) -> int:
+    answer = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                             python, "-I", "-B", "-c", code], env=dict(env),
+                            capture_output=True, text=True, check=True,
+                            cwd=tempfile.gettempdir())
+    return collected_instructions(answer.stderr)
+
+
+def collected_instructions(report: str) -> int:
+    """The total callgrind prints on exit (`==pid== Collected : 1234`)."""
+    for line in report.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip())
+    raise ValueError("callgrind printed no instruction total")
+
+
 def _breakdown(python: str, code: str, env: Mapping[str, str]) -> dict[str, float]:
     """One more import with `-X importtime`, its self times summed by family (untimed: the
     flag's own bookkeeping inflates them; they show shares, not the figure above)."""
@@ -206,7 +245,7 @@ def _distribution(name: str) -> str:
     return top.rsplit("-", 1)[0].lower().replace("_", "-")
 
 
-def cold_start(runs: int) -> dict[str, Any]:
+def cold_start(runs: int, *, count_instructions: bool = False) -> dict[str, Any]:
     """Both figures; `deployed_ratio_vs_boto3` is None when this machine has no Python 3.13.
 
     The two untimed preparations (building and unpacking the archives with the runtime's
@@ -224,6 +263,8 @@ def cold_start(runs: int) -> dict[str, Any]:
                 "python": None, "note": bytecode.missing_message()}
         cached = bytecode_cached(runs, cache)
         if python:
+            if count_instructions:  # before `deployed`, which hides the layer's bytecode
+                shipped["instructions"] = instructions(python, Path(scratch))
             shipped.update(deployed(runs, python, Path(scratch)))
     return {
         "runs": runs, "python": sys.version.split()[0],
@@ -235,4 +276,5 @@ def cold_start(runs: int) -> dict[str, Any]:
                                     if shipped.get("python") else None),
         "deployed_without_bytecode_ratio_vs_boto3": (shipped["without_bytecode"]["ratio"]
                                                      if shipped.get("python") else None),
+        "deployed_instruction_ratio_vs_boto3": shipped.get("instructions", {}).get("ratio"),
     }

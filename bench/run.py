@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
     step(f"cold start: median of {sizes.cold_runs} fresh interpreters (source tree with cached "
          "bytecode; the packaged archives under the runtime's Python)")
-    cold = cold_start(sizes.cold_runs)
+    cold = cold_start(sizes.cold_runs, count_instructions=not options.quick)
 
     step(f"planning cost: role holding {sizes.plan_models} models")
     plan = scenarios.planning(sizes.plan_models, sizes.plan_repeats)
