@@ -10,8 +10,8 @@ import gc
 
 # The imports below create only objects that live as long as the container (modules,
 # classes, functions): the cyclic collector would scan an ever larger heap while they
-# run and find nothing to free. It is paused until they are done (README, "Cold
-# start"), and left as it was found (a local run may load this module twice).
+# run and find nothing to free. It is paused until they are done (README, Benchmarks,
+# "Cold start as deployed"), and left as it was found (a local run may load this module twice).
 _COLLECTING = gc.isenabled()
 gc.disable()
 try:
