@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import gc
+from model_access.startup import collector_paused
 
-# The imports below create only objects that live as long as the container (modules,
-# classes, functions): the cyclic collector would scan an ever larger heap while they
-# run and find nothing to free. It is paused until they are done (README, Benchmarks,
-# "Cold start as deployed"), and left as it was found (a local run may load this module twice).
-_COLLECTING = gc.isenabled()
-gc.disable()
-try:
+with collector_paused():
     from typing import Any
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,9 +12,6 @@ try:
     from model_access.observability import logger, metrics, tracer
     from model_access.provisioner import handle
     from model_access.runtime import Runtime, build_runtime, context_function_arn
-finally:
-    if _COLLECTING:
-        gc.enable()
 
 _runtime: Runtime | None = None
 

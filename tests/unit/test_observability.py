@@ -27,19 +27,19 @@ GC_PROBE = """
 import gc, importlib.util, sys
 if sys.argv[1] == "off":
     gc.disable()
-window = {"open": False}
 starts = []
+in_imports = lambda: False
 gc.callbacks.append(lambda phase, info: starts.append(1)
-                    if phase == "start" and window["open"] else None)
+                    if phase == "start" and in_imports() else None)
 if sys.argv[2] == "bare":  # the same imports without the function module's pause
-    window["open"] = True
+    in_imports = lambda: True
     import model_access.backfill_handler, model_access.provisioner, model_access.runtime
-    window["open"] = False
-else:  # the window: from `gc.disable()` to the end of the imports
+    in_imports = lambda: False
+else:  # from the pause's own import to the last import it wraps (both end with this name)
     spec = importlib.util.spec_from_file_location("app", sys.argv[2])
     module = importlib.util.module_from_spec(spec)
-    window = type("W", (), {"__getitem__": lambda self, _: (
-        "_COLLECTING" in vars(module) and "_runtime" not in vars(module))})()
+    in_imports = lambda: ("collector_paused" in vars(module)
+                          and "context_function_arn" not in vars(module))
     spec.loader.exec_module(module)
 print(len(starts), gc.isenabled())
 """
