@@ -41,15 +41,22 @@ else:  # from the pause's own import to the last import it wraps (both end with 
     in_imports = lambda: ("collector_paused" in vars(module)
                           and "context_function_arn" not in vars(module))
     spec.loader.exec_module(module)
-print(len(starts), gc.isenabled())
+print(len(starts), gc.isenabled(), gc.get_freeze_count(), len(gc.get_objects()))
 """
 
 
-def _gc_probe(state: str, target: str) -> tuple[int, bool]:
-    env = dict(os.environ, POWERTOOLS_TRACE_DISABLED="true", AWS_REGION="us-east-1")
+def _gc_run(state: str, target: str, **env: str) -> tuple[int, bool, int, int]:
+    """Collections during the imports, collector on after, objects frozen, objects the
+    collector still walks (every generation)."""
+    env = {k: v for k, v in os.environ.items() if k != "AWS_EXECUTION_ENV"} | env
+    env.update(POWERTOOLS_TRACE_DISABLED="true", AWS_REGION="us-east-1")
     out = subprocess.run([sys.executable, "-c", GC_PROBE, state, target], env=env,
                          capture_output=True, text=True, check=True).stdout.split()
-    return int(out[0]), out[1] == "True"
+    return int(out[0]), out[1] == "True", int(out[2]), int(out[3])
+
+
+def _gc_probe(state: str, target: str) -> tuple[int, bool]:
+    return _gc_run(state, target)[:2]
 
 
 @pytest.mark.parametrize("function", ["provisioner", "backfill"])
@@ -62,3 +69,21 @@ def test_function_imports_run_with_the_collector_paused_and_restored(function: s
     assert _gc_probe("on", "bare")[0] > 0
     assert _gc_probe("on", app) == (0, True)
     assert _gc_probe("off", app) == (0, False)
+
+
+@pytest.mark.parametrize("function", ["provisioner", "backfill"])
+def test_in_a_lambda_container_the_init_leaves_its_objects_out_of_later_collections(
+        function: str) -> None:
+    """In a Lambda container (AWS_EXECUTION_ENV as Lambda sets it) the pause ends with
+    gc.freeze(): what the init made is out of every generation, so neither the collection
+    the pause deferred nor any later one walks it. Anywhere else (tests, the demo, the
+    bench) nothing is frozen and the same objects stay in the generations: the control
+    that makes the first check able to fail."""
+    app = str(FUNCTIONS / function / "app.py")
+    collections, enabled, frozen, walked = _gc_run("on", app,
+                                                   AWS_EXECUTION_ENV="AWS_Lambda_python3.13")
+    local = _gc_run("on", app)
+    assert (collections, enabled) == (0, True)
+    assert frozen > 10_000 and walked < 1_000
+    assert local[2] == 0, "nothing is frozen outside Lambda"
+    assert local[3] > 10_000, "the init's objects are what the collector would walk"
