@@ -130,8 +130,9 @@ def deployed(runs: int, python: str, root: Path) -> dict[str, Any]:
     boto_code = _IMPORT_BOTO3.format(path_entries=[str(layer)])
     app_code = _IMPORT_APP.format(path=app, path_entries=[str(root / "task"), str(layer)])
     out["with_bytecode"] = _compare(python, app_code, boto_code, env, runs, "-I", "-B")
-    # The functions pause the cyclic collector during their imports (functions/*/app.py);
-    # a bare `import boto3` paused the same way is the like-for-like yardstick, reported.
+    # The functions pause the cyclic collector during their imports and, in Lambda (the
+    # environment above says so), freeze what they made (model_access.startup): a bare
+    # `import boto3` with the collector off throughout is the like-for-like yardstick.
     out["vs_boto3_collector_paused"] = _compare(python, app_code, _PAUSED + boto_code, env,
                                                 runs, "-I", "-B")
     out["import_ms_by_family"] = _breakdown(python, app_code, env)
