@@ -1,4 +1,5 @@
-"""Which accounts and regions `plan`, `backfill`, `grants`, `verify` and `uninstall` act on.
+"""Which accounts and regions `plan`, `backfill`, `grants`, `verify` and `uninstall` act on,
+and where the resource `explain` names lives (`subject_runtime`).
 
 - No flag: the hub's own account (the single-account tool, unchanged).
 - `--account ID`: that account, through `Runtime.for_origin` (the member role, the account's
@@ -117,10 +118,36 @@ def _all_accounts(args: argparse.Namespace, hub: Runtime, regions: Sequence[str]
     return max(codes, default=EXIT_OK)
 
 
-def _account_runtime(hub: Runtime, account: str) -> tuple[Runtime | None, str]:
-    """The account's runtime in the home region, or why there is none."""
+def subject_runtime(args: argparse.Namespace, hub: Runtime) -> tuple[Runtime | None, str]:
+    """`explain`: the runtime of the account and region the resource is in (or why there is
+    none). An ARN names its own account and region (`--account`, if given, must agree); a
+    bare name is the hub's, or `--account`'s, in the home region or `--region`'s. A region
+    the hub does not serve stays the hub's: the subject is then refused as outside this
+    deployment, with the reason."""
+    text = str(args.model).strip()
+    flag = getattr(args, "account", None)
+    account, region = flag or hub.scope.account or "", hub.scope.region
+    if text.startswith("arn:") and text.count(":") >= 5:
+        _, _, _, arn_region, arn_account = text.split(":", 5)[:5]
+        if flag and arn_account and flag != arn_account:
+            raise ConfigurationError(f"--account {flag}, but {text} is in account {arn_account}")
+        account = arn_account or account
+        if arn_region in hub.settings.served_regions:
+            region = arn_region
+    else:
+        region = (regions_asked(args, hub) or [region])[0]
+    if account == hub.scope.account and region == hub.scope.region:
+        return hub, ""
+    if account != hub.scope.account:
+        args.account_shown = account
+    return _account_runtime(hub, account, region)
+
+
+def _account_runtime(hub: Runtime, account: str,
+                     region: str | None = None) -> tuple[Runtime | None, str]:
+    """The account's runtime in `region` (default: the home region), or why there is none."""
     try:
-        return hub.for_origin(account, hub.scope.region), ""
+        return hub.for_origin(account, region or hub.scope.region), ""
     except AccountNotMemberError as exc:
         return None, f"{Outcome.ACCOUNT_NOT_MEMBER}: {exc}"
     except MemberUnavailableError as exc:

@@ -18,13 +18,19 @@ from model_access.backfill import Backfill
 from model_access.errors import ModelAccessError
 from model_access.explainer import explain
 from model_access.kinds import parse_grantable_arn
+from model_access.outcomes import Outcome
 from model_access.patterns import TriggerMode
 from model_access.runtime import Runtime, build_runtime
 from model_access.settings import Settings
 from model_access.uninstall import uninstall
 from model_access.verify import verify
 from model_access_cli import views
-from model_access_cli.accounts_cli import add_scope_flags, home_region, run_scoped
+from model_access_cli.accounts_cli import (
+    add_scope_flags,
+    home_region,
+    run_scoped,
+    subject_runtime,
+)
 from model_access_cli.explain_view import explain_table
 from model_access_cli.local_stack import local_up
 from model_access_cli.output import (
@@ -94,6 +100,9 @@ def add_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None
     common(why)
     why.add_argument("model", metavar="MODEL",
                      help="model name, model ARN, or model package group (or version) ARN")
+    why.add_argument("--account", metavar="ID",
+                     help="the account a model *name* is in (a member the hub serves; "
+                          "default: the hub's own); an ARN names its own account and region")
     for command in (plan, backfill, grants, remove, verify_cmd, why):
         add_output_flag(command)
     for command in (plan, backfill, grants, remove, verify_cmd):
@@ -275,11 +284,19 @@ def _verify(args: argparse.Namespace, runtime: Runtime,
     return EXIT_FINDINGS if problems else EXIT_OK
 
 
-def _explain(args: argparse.Namespace, runtime: Runtime) -> int:
+def _explain(args: argparse.Namespace, hub: Runtime) -> int:
+    runtime, problem = subject_runtime(args, hub)
+    if runtime is None:
+        note(f"model-access explain: account {args.account_shown}: {problem}")
+        return EXIT_USAGE if problem.startswith(Outcome.ACCOUNT_NOT_MEMBER) else EXIT_FINDINGS
+    if runtime is not hub:
+        note(f"account {runtime.scope.account}, region {runtime.scope.region}")
     explanation = explain(runtime, args.model, progress=lambda step: note(f"  {step}"))
     if not explanation.known:
+        where = runtime.scope.region if runtime.scope.account == hub.scope.account else \
+            f"account {runtime.scope.account}, {runtime.scope.region}"
         note(f"model-access explain: no {explanation.subject.label} {args.model!r} in "
-             f"{runtime.scope.region}: SageMaker does not show it, and the tool never "
+             f"{where}: SageMaker does not show it, and the tool never "
              "recorded or granted it")
         return EXIT_NOT_FOUND
     document = explanation.as_dict()

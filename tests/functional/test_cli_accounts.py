@@ -117,3 +117,41 @@ def test_cli_grants_and_uninstall_per_member(
     for clients in (world.clients, account_clients(world.clients, MEMBER),
                     account_clients(world.clients, SECOND)):
         assert tool_policies(clients) == {}
+
+
+def test_cli_explain_a_members_model_by_arn_or_by_name_with_account(
+        org: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    """explain reads a member's model where it lives: by its ARN (account and region from
+    the ARN) or by name with --account (and --region); the document names the account. The
+    hub's own model needs no flag and names none."""
+    assert run(capsys, "backfill", "--all-accounts")[0] == 0
+    code, doc, err = run_json(capsys, "explain", org["member_eu"])
+    assert code == 0 and doc["account"] == MEMBER
+    assert doc["model"]["arn"] == org["member_eu"]
+    assert [h["policy"] for h in doc["iam"]] == ["model-access-alice-01"]
+    assert f"account {MEMBER}, region {OTHER_REGION}" in err
+    code, doc, _ = run_json(capsys, "explain", "fraud", "--account", MEMBER)
+    assert code == 0 and (doc["account"], doc["model"]["arn"]) == (MEMBER, org["member_us"])
+    assert doc["decision"]["outcome"] == "Unchanged"
+    code, doc, _ = run_json(capsys, "explain", "risk", "--account", SECOND,
+                            "--region", OTHER_REGION)
+    assert code == 0 and doc["model"]["arn"] == org["second_eu"]
+    code, doc, _ = run_json(capsys, "explain", "h1")
+    assert code == 0 and "account" not in doc and doc["model"]["arn"] == org["hub"]
+
+
+def test_cli_explain_refuses_a_stranger_and_a_contradicting_account(
+        org: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    """explain of a model in an account the hub does not serve: AccountNotMember, exit 2;
+    --account that contradicts the ARN's account: exit 2 with both named; a member's name
+    that does not exist there: exit 4 naming the account."""
+    stranger = org["member_us"].replace(MEMBER, STRANGER)
+    code, out, err = run(capsys, "explain", stranger)
+    assert (code, out) == (2, "")
+    assert "AccountNotMember" in err
+    code, out, err = run(capsys, "explain", org["member_us"], "--account", SECOND)
+    assert (code, out) == (2, "")
+    assert f"--account {SECOND}" in err and f"account {MEMBER}" in err
+    code, out, err = run(capsys, "explain", "ghost", "--account", MEMBER)
+    assert (code, out) == (4, "")
+    assert f"no model 'ghost' in account {MEMBER}, us-east-1" in err
