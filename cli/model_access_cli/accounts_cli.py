@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from model_access.accounts import origin_of_arn
 from model_access.errors import AccountNotMemberError, ConfigurationError, MemberUnavailableError
 from model_access.outcomes import Outcome
 from model_access.runtime import Runtime
@@ -127,14 +128,15 @@ def subject_runtime(args: argparse.Namespace, hub: Runtime) -> tuple[Runtime | N
     text = str(args.model).strip()
     flag = getattr(args, "account", None)
     account, region = flag or hub.scope.account or "", hub.scope.region
-    if text.startswith("arn:") and text.count(":") >= 5:
-        _, _, _, arn_region, arn_account = text.split(":", 5)[:5]
-        if flag and arn_account and flag != arn_account:
-            raise ConfigurationError(f"--account {flag}, but {text} is in account {arn_account}")
-        account = arn_account or account
-        if arn_region in hub.settings.served_regions:
-            region = arn_region
-    else:
+    named = origin_of_arn(text) if text.startswith("arn:") else None
+    if named is not None:
+        if flag and flag != named.account:
+            raise ConfigurationError(f"--account {flag}, but {text} is in account "
+                                     f"{named.account}")
+        account = named.account
+        if named.region in hub.settings.served_regions:
+            region = named.region
+    elif not text.startswith("arn:"):
         region = (regions_asked(args, hub) or [region])[0]
     if account == hub.scope.account and region == hub.scope.region:
         return hub, ""

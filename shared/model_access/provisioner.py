@@ -30,8 +30,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
-from model_access.accounts import Origin, refusal
-from model_access.arns import ResourceKey, parse_resource_arn
+from model_access.accounts import Origin, origin_of_arn, refusal
+from model_access.arns import ResourceKey
 from model_access.deadline import Deadline
 from model_access.errors import (
     AccountNotMemberError,
@@ -204,9 +204,9 @@ def _classify(
 def hint_origin(hint: ModelHint, runtime: Runtime) -> Origin:
     """The account and region a hint is about: its resource ARN's, else the CloudTrail
     record's (`recipientAccountId`, `awsRegion`), else the hub's (a re-drive by name)."""
-    parsed = parse_resource_arn(hint.model_arn) if hint.model_arn else None
-    if parsed is not None:
-        return Origin(parsed.account, parsed.region)
+    named = origin_of_arn(hint.model_arn) if hint.model_arn else None
+    if named is not None:
+        return named
     return Origin(hint.account or runtime.scope.account or "", hint.region)
 
 
