@@ -128,7 +128,7 @@ def subject_runtime(args: argparse.Namespace, hub: Runtime) -> tuple[Runtime | N
     text = str(args.model).strip()
     flag = getattr(args, "account", None)
     account, region = flag or hub.scope.account or "", hub.scope.region
-    named = origin_of_arn(text) if text.startswith("arn:") else None
+    named = origin_of_arn(text)
     if named is not None:
         if flag and flag != named.account:
             raise ConfigurationError(f"--account {flag}, but {text} is in account "

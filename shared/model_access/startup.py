@@ -17,7 +17,7 @@ def in_lambda_runtime() -> bool:
 
 
 @contextmanager
-def collector_paused(freeze: bool | None = None) -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic collector for the imports of a function's init.
 
     They create only objects that live as long as the container (modules, classes,
@@ -25,7 +25,7 @@ def collector_paused(freeze: bool | None = None) -> Iterator[None]:
     nothing to free (README, Benchmarks, "Cold start as deployed"). It is left as it was
     found: a local run loads the module into a process that may have turned it off.
 
-    In a Lambda container (`freeze` None: AWS_EXECUTION_ENV says so) everything the process
+    In a Lambda container (AWS_EXECUTION_ENV says so) everything the process
     holds at the end is moved out of the collector's reach (`gc.freeze()`): otherwise the
     first allocation after the pause starts a collection that walks every object the
     imports made, once more for nothing, inside the init. Elsewhere (tests, the demo, the
@@ -37,7 +37,7 @@ def collector_paused(freeze: bool | None = None) -> Iterator[None]:
     try:
         yield
     finally:
-        if in_lambda_runtime() if freeze is None else freeze:
+        if in_lambda_runtime():
             gc.freeze()
         if collecting:
             gc.enable()
