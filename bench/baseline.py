@@ -26,11 +26,11 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from model_access.access import profile_from_settings
-from model_access.arns import Scope
 from model_access.aws.clients import Clients
-from model_access.policy import PolicyShape, to_json
-from model_access.settings import Settings
+from model_access.core.arns import Scope
+from model_access.core.settings import Settings
+from model_access.model.access import profile_from_settings
+from model_access.policy.render import PolicyShape, to_json
 
 BASELINE_PATH: Final = "/model-access-baseline/"
 BASELINE_PREFIX: Final = "baseline-"

@@ -103,7 +103,7 @@ def warm_cache(cache: str) -> None:
 def unpack_deployment(python: str, root: Path) -> dict[str, Any]:
     """Build the archives as `make package` does, with `python`, and extract them the way
     Lambda lays them out (/var/task, /opt) under `root` (untimed)."""
-    from model_access_cli import package
+    from model_access_cli.build import package
 
     version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
                              capture_output=True, text=True, check=True).stdout.strip()
@@ -121,7 +121,7 @@ def unpack_deployment(python: str, root: Path) -> dict[str, Any]:
 def deployed(runs: int, python: str, root: Path) -> dict[str, Any]:
     """The archives `unpack_deployment` laid out under `root`, imported by the runtime's
     Python, with and without their bytecode."""
-    from model_access_cli import package
+    from model_access_cli.build import package
 
     out: dict[str, Any] = {}
     layer = root / "opt" / package.LAYER_PREFIX
@@ -131,7 +131,7 @@ def deployed(runs: int, python: str, root: Path) -> dict[str, Any]:
     app_code = _IMPORT_APP.format(path=app, path_entries=[str(root / "task"), str(layer)])
     out["with_bytecode"] = _compare(python, app_code, boto_code, env, runs, "-I", "-B")
     # The functions pause the cyclic collector during their imports and, in Lambda (the
-    # environment above says so), freeze what they made (model_access.startup): a bare
+    # environment above says so), freeze what they made (model_access.handlers.startup): a bare
     # `import boto3` with the collector off throughout is the like-for-like yardstick.
     out["vs_boto3_collector_paused"] = _compare(python, app_code, _PAUSED + boto_code, env,
                                                 runs, "-I", "-B")
@@ -156,7 +156,7 @@ def instructions(python: str, root: Path) -> dict[str, Any]:
     every run (wall time on a shared machine moves by more than the goal's margin), so a
     small gain or loss shows. Each figure is the interpreter with the layer on its path
     minus the same interpreter importing nothing (start-up and shutdown cancel out)."""
-    from model_access_cli import package
+    from model_access_cli.build import package
 
     valgrind = shutil.which("valgrind")
     if valgrind is None:
@@ -229,7 +229,7 @@ def _hide_bytecode(tree: Path) -> int:
 
 def _sdk_bytes(layer: Path) -> int:
     """Compressed bytes of boto3, botocore and their dependencies in the layer: the pin's size."""
-    from model_access_cli import package
+    from model_access_cli.build import package
 
     tops = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"}
     with zipfile.ZipFile(layer) as archive:
@@ -252,7 +252,7 @@ def cold_start(runs: int, *, count_instructions: bool = False) -> dict[str, Any]
     The two untimed preparations (building and unpacking the archives with the runtime's
     Python, compiling the source tree's bytecode) run side by side; every timing runs alone,
     after both."""
-    from model_access_cli import bytecode
+    from model_access_cli.build import bytecode
 
     python = bytecode.runtime_python()
     with tempfile.TemporaryDirectory() as cache, \

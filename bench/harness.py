@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 from urllib.parse import unquote
 
-from model_access_cli.server import moto_server, use_dummy_credentials
+from model_access_cli.local.server import moto_server, use_dummy_credentials
 
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
@@ -466,7 +466,7 @@ MOTO_PATCHES: Final = (
 
 def _silence_powertools_logs() -> None:
     """Keep the provisioner's per-record JSON log lines (their cost stays in) off the terminal."""
-    from model_access.observability import logger
+    from model_access.handlers.observability import logger
 
     sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     handler = logger.logger_handler
@@ -495,8 +495,8 @@ class Aws:
 
     def __init__(self, url: str) -> None:
         from model_access.aws.clients import Clients
-        from model_access.settings import Settings
-        from model_access_cli.local_stack import local_up
+        from model_access.core.settings import Settings
+        from model_access_cli.local.stack import local_up
 
         self.url = url
         self.clients = Clients(region=REGION, endpoint_url=url)
@@ -535,7 +535,7 @@ class Aws:
 
     def emit(self, details: Sequence[dict[str, Any]]) -> None:
         """PutEvents, ten entries a call; the rule routes them into the queue."""
-        from model_access_cli import cloudtrail
+        from model_access_cli.local import cloudtrail
 
         for start in range(0, len(details), 10):
             entries = [cloudtrail.put_events_entry(d) for d in details[start : start + 10]]
@@ -544,7 +544,7 @@ class Aws:
                 raise RuntimeError(f"PutEvents refused entries: {answer}")
 
     def create_events(self, owners: Mapping[str, str]) -> list[dict[str, Any]]:
-        from model_access_cli import cloudtrail
+        from model_access_cli.local import cloudtrail
 
         return [cloudtrail.create_model(name, self.arns[name], {OWNER_TAG: owner})
                 for name, owner in owners.items()]
@@ -559,7 +559,7 @@ class Aws:
 
     def poller(self, handler: Callable[[dict[str, Any], Any], Any], *, batch_size: int,
                window_seconds: float) -> Any:
-        from model_access_cli.poller import LocalPoller
+        from model_access_cli.local.poller import LocalPoller
 
         class DrainingPoller(LocalPoller):
             """LocalPoller that does not sit out a last batching window on an empty queue.
@@ -582,7 +582,7 @@ class Aws:
 
     def grants(self, path: str) -> dict[str, set[str]]:
         """role name (lower-cased) -> model ARNs its attached policies under `path` grant."""
-        from model_access.policy import model_arns_in
+        from model_access.policy.render import model_arns_in
 
         out: dict[str, set[str]] = {}
         for role in _iam_backend().roles.values():

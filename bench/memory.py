@@ -15,16 +15,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from model_access.arns import ResourceKey, Scope, parse_model_arn
 from model_access.aws.iam import InventoryRow
 from model_access.aws.models import ModelTruth
 from model_access.aws.policy_writer import CreatedPolicy, PolicyExistsError
 from model_access.aws.records import GrantRecord
 from model_access.aws.sweep_state import SweepState
-from model_access.grants import RoleGrants
-from model_access.naming import parse_policy_name, policy_arn
-from model_access.owner import RoleFacts
-from model_access.settings import Settings
+from model_access.core.arns import ResourceKey, Scope, parse_model_arn
+from model_access.core.settings import Settings
+from model_access.model.grants import RoleGrants
+from model_access.model.owner import RoleFacts
+from model_access.policy.naming import parse_policy_name, policy_arn
 
 
 @dataclass
@@ -341,9 +341,9 @@ def memory_runtime(acct: Account, sim: Sim, settings: Settings | None = None) ->
     """The real Reconciler on in-memory adapters."""
     import random
 
-    from model_access.access import profile_from_settings
-    from model_access.policy import PolicyShape
-    from model_access.reconcile import Reconciler
+    from model_access.engine.reconcile import Reconciler
+    from model_access.model.access import profile_from_settings
+    from model_access.policy.render import PolicyShape
 
     s = settings or Settings(account_id=acct.scope.account, region=acct.scope.region,
                              role_tag=("model-access:eligible", "true"))
@@ -359,7 +359,7 @@ def memory_runtime(acct: Account, sim: Sim, settings: Settings | None = None) ->
 
 def granted(acct: Account) -> dict[str, set[str]]:
     """role -> model ARNs its attached tool policies grant (from the fake IAM)."""
-    from model_access.policy import model_arns_in
+    from model_access.policy.render import model_arns_in
 
     out: dict[str, set[str]] = {}
     for p in acct.policies.values():

@@ -75,7 +75,7 @@ def burst(events: int, roles_per_account: int, sizes: Any,
 def _org_burst(events: int, roles_per_account: int, sizes: Any,
                log: Callable[[str], None], accounts: tuple[str, ...]) -> dict[str, Any]:
     from bench.scenarios import _drain, iam_writes, make_design, role_names, totals
-    from model_access_cli import cloudtrail
+    from model_access_cli.local import cloudtrail
 
     roles = role_names(roles_per_account)
     origins = [(a, r) for a in accounts for r in REGIONS]
@@ -159,7 +159,7 @@ def _spokes(aws: Any, accounts: tuple[str, ...]) -> int:
     import logging
     import warnings
 
-    from model_access_cli.local_stack import hub_bus_arn, local_spoke
+    from model_access_cli.local.stack import hub_bus_arn, local_spoke
 
     bus = hub_bus_arn(REGION, ACCOUNT)
     aws.clients.events.create_event_bus(Name="model-access")
@@ -177,7 +177,7 @@ def _spokes(aws: Any, accounts: tuple[str, ...]) -> int:
 
 
 def _hub_bus_rules(aws: Any) -> None:
-    from model_access.patterns import TriggerMode, pattern_json, trigger_patterns
+    from model_access.deploy.patterns import TriggerMode, pattern_json, trigger_patterns
 
     for suffix, pattern in trigger_patterns(TriggerMode.BOTH).items():
         name = f"model-access-hub-{suffix}"
@@ -211,7 +211,7 @@ def _emit(aws: Any, details: list[tuple[str, str, dict[str, Any]]]) -> None:
     """PutEvents on each account's default bus in its region, one event a call, in the
     burst's order (so the queue, and each batch, mixes accounts, regions and roles as the
     single-account burst mixes roles)."""
-    from model_access_cli import cloudtrail
+    from model_access_cli.local import cloudtrail
 
     buses: dict[tuple[str, str], Any] = {}
     for account, region, detail in details:
@@ -228,7 +228,7 @@ def _grants(account: str) -> dict[str, set[str]]:
     from moto.iam.models import iam_backends
 
     from bench.harness import _default_document
-    from model_access.policy import model_arns_in
+    from model_access.policy.render import model_arns_in
 
     return {role.name.lower(): set().union(*(
         model_arns_in(_default_document(p)) for p in role.managed_policies.values()

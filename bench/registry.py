@@ -30,7 +30,7 @@ def _group_name(i: int, length: int = 40) -> str:
 
 def version_burst(groups: int, versions: int, sizes: Sizes,
                   log: Callable[[str], None] = print) -> dict[str, Any]:
-    from model_access_cli import cloudtrail
+    from model_access_cli.local import cloudtrail
 
     with fresh_aws() as aws:
         roles = role_names(groups, "registry-owner")
@@ -76,12 +76,12 @@ def version_burst(groups: int, versions: int, sizes: Sizes,
 
 
 def group_capacity(max_groups: int = 2000) -> dict[str, Any]:
-    from model_access.access import profile_from_settings
-    from model_access.arns import Scope
-    from model_access.packing import pack
-    from model_access.plan import role_share
-    from model_access.policy import PolicyShape, to_json
-    from model_access.settings import Settings
+    from model_access.core.arns import Scope
+    from model_access.core.settings import Settings
+    from model_access.model.access import profile_from_settings
+    from model_access.policy.packing import pack
+    from model_access.policy.plan import role_share
+    from model_access.policy.render import PolicyShape, to_json
 
     settings = Settings()
     shape = PolicyShape(profile_from_settings(settings), Scope("aws", REGION, ACCOUNT))

@@ -21,7 +21,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model_access.backfill import DEFAULT_CHUNK
+from model_access.sweep.backfill import DEFAULT_CHUNK
 
 BENCH_DIR = Path(__file__).resolve().parent
 

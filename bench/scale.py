@@ -31,8 +31,8 @@ def _moto_sweep_calls(models: int, tagged_share: float, roles_n: int) -> tuple[i
     from moto.sagemaker.models import sagemaker_backends
 
     from model_access.aws.clients import Clients
-    from model_access.backfill import Backfill
     from model_access.runtime import build_runtime
+    from model_access.sweep.backfill import Backfill
 
     with fresh_aws() as aws:
         roles = [f"owner-{i:04d}" for i in range(roles_n)]
@@ -70,7 +70,7 @@ def calls_per_untagged_model(models: int, roles_n: int) -> dict[str, Any]:
 
 
 def _account(models: int, roles_n: int) -> Account:
-    from model_access.arns import Scope
+    from model_access.core.arns import Scope
 
     acct = Account(Scope("aws", REGION, ACCOUNT))
     roles = [f"owner-{i:04d}" for i in range(roles_n)]
@@ -83,7 +83,7 @@ def _account(models: int, roles_n: int) -> Account:
 
 def cpu_per_model(models: int) -> float:
     """CPU seconds per model of one reconcile over every model of the account."""
-    from model_access.events import ModelHint, Trigger
+    from model_access.model.events import ModelHint, Trigger
 
     acct = _account(models, max(1, models // 100))
     sim = Sim(Latency(0, 0, 0))
@@ -139,7 +139,7 @@ def backfill_through_continuations(models: int, roles_n: int,
                                    latency: Latency | None = None) -> dict[str, Any]:
     """The backfill function's slices on a simulated 900 s clock, until the run is done."""
     from bench.memory import FakeStates
-    from model_access.backfill import Backfill
+    from model_access.sweep.backfill import Backfill
 
     latency = latency or Latency()
     acct = _account(models, roles_n)

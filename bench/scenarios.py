@@ -30,7 +30,7 @@ from bench.harness import (
     missing_grants,
     model_name,
 )
-from model_access_cli.poller import PollStats
+from model_access_cli.local.poller import PollStats
 
 if TYPE_CHECKING:
     from bench.latency import CallTrace
@@ -116,7 +116,7 @@ class Ours(Design):
     label, path = "model-access", OUR_PATH
 
     def __init__(self) -> None:
-        from model_access_cli.lambdas import LocalInvoker, MetricTally, load_function
+        from model_access_cli.local.lambdas import LocalInvoker, MetricTally, load_function
 
         self.module = load_function("provisioner")
         self.invoke = LocalInvoker(self.module, MetricTally())
@@ -254,7 +254,7 @@ def burst(kind: str, events: int, sizes: Sizes, *, deletes: bool = False,
 def _burst_deletes(aws: Aws, design: Design, owners: Mapping[str, str], sizes: Sizes,
                    log: Callable[[str], None]) -> dict[str, Any]:
     """Follow-up in the same run: delete every n-th model and deliver the DeleteModel events."""
-    from model_access_cli import cloudtrail
+    from model_access_cli.local import cloudtrail
 
     doomed = [name for i, name in enumerate(owners) if i % sizes.delete_every == 0]
     aws.delete_models(doomed)
@@ -286,8 +286,8 @@ def backfill(kind: str, models: int, roles_n: int, *,
     """Every model already exists, IAM holds nothing; run the backfill (ours: twice; the
     first run is a window of `trace`, if given)."""
     from model_access.aws.clients import Clients
-    from model_access.backfill import Backfill
     from model_access.runtime import build_runtime
+    from model_access.sweep.backfill import Backfill
 
     with fresh_aws() as aws:
         roles = role_names(roles_n, "team")
@@ -351,8 +351,8 @@ def backfill(kind: str, models: int, roles_n: int, *,
 
 def single_events(kind: str, sizes: Sizes, log: Callable[[str], None] = print) -> dict[str, Any]:
     """One CreateModel at a time, each its own one-record SQS batch, as in quiet hours."""
-    from model_access_cli import cloudtrail
-    from model_access_cli.poller import LocalContext
+    from model_access_cli.local import cloudtrail
+    from model_access_cli.local.poller import LocalContext
 
     with fresh_aws() as aws:
         roles = role_names(sizes.single_roles)
@@ -458,12 +458,12 @@ def design_minimum(calls: Mapping[str, int]) -> tuple[str, int]:
 
 def capacity_pure(max_models: int = 2000) -> dict[str, Any]:
     """Models one role can hold in 8 of 10 slots, packing real-looking ARNs one at a time."""
-    from model_access.access import profile_from_settings
-    from model_access.arns import Scope
-    from model_access.packing import pack
-    from model_access.plan import role_share
-    from model_access.policy import PolicyShape, to_json
-    from model_access.settings import IAM_POLICY_MAX_CHARS, AccessLevel, Settings
+    from model_access.core.arns import Scope
+    from model_access.core.settings import IAM_POLICY_MAX_CHARS, AccessLevel, Settings
+    from model_access.model.access import profile_from_settings
+    from model_access.policy.packing import pack
+    from model_access.policy.plan import role_share
+    from model_access.policy.render import PolicyShape, to_json
 
     out: dict[str, Any] = {}
     for level in AccessLevel:
@@ -496,8 +496,8 @@ def capacity_moto(models: int, level: str = "manage",
                   log: Callable[[str], None] = print) -> dict[str, Any]:
     """Confirm one 40-character case end to end: one role, the real reconcile path."""
     from model_access.aws.clients import Clients
-    from model_access.backfill import Backfill
     from model_access.runtime import build_runtime
+    from model_access.sweep.backfill import Backfill
 
     with fresh_aws() as aws:
         aws.roles(["capacity-owner", PROVISIONER_ROLE])
@@ -523,13 +523,13 @@ def capacity_moto(models: int, level: str = "manage",
 
 def planning(models: int, repeats: int) -> dict[str, Any]:
     """CPU time of `plan_role` (packing included) for a role holding `models` models."""
-    from model_access.access import profile_from_settings
-    from model_access.arns import Scope
-    from model_access.grants import RoleGrants, WrittenPolicy, document_hash
-    from model_access.packing import pack
-    from model_access.plan import plan_role, role_share
-    from model_access.policy import PolicyShape
-    from model_access.settings import Settings
+    from model_access.core.arns import Scope
+    from model_access.core.settings import Settings
+    from model_access.model.access import profile_from_settings
+    from model_access.model.grants import RoleGrants, WrittenPolicy, document_hash
+    from model_access.policy.packing import pack
+    from model_access.policy.plan import plan_role, role_share
+    from model_access.policy.render import PolicyShape
 
     settings = Settings()
     shape = PolicyShape(profile_from_settings(settings), Scope("aws", REGION, ACCOUNT))

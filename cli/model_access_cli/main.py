@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from model_access.errors import ModelAccessError
-from model_access.patterns import TriggerMode
-from model_access_cli.output import EXIT_INTERRUPTED, EXIT_USAGE
-from model_access_cli.trail import DEFAULT_DELAY_SECONDS as DEFAULT_TRAIL_DELAY
+from model_access.core.errors import ModelAccessError
+from model_access.deploy.patterns import TriggerMode
+from model_access_cli.commands.output import EXIT_INTERRUPTED, EXIT_USAGE
+from model_access_cli.local.trail import DEFAULT_DELAY_SECONDS as DEFAULT_TRAIL_DELAY
 
 DESCRIPTION = """\
 Least-privilege access to each SageMaker model for the IAM role named in its owner tag.
@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="the stack's namePrefix, naming the functions (model-access)")
     dashboard.add_argument("--region", default="us-east-1", help="region shown (us-east-1)")
 
-    from model_access_cli import ops
+    from model_access_cli.commands import ops
 
     ops.add_commands(commands, _common)
     return parser
@@ -119,22 +119,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo" and args.org:
-            from model_access_cli.demo_org import run_org_demo
+            from model_access_cli.demo.org import run_org_demo
 
             return run_org_demo(verbose=args.verbose)
         if args.command == "demo":
-            from model_access_cli.demo import run_demo
+            from model_access_cli.demo.single import run_demo
 
             return run_demo(verbose=args.verbose, dashboard_dir=args.dashboard_dir)
         if args.command == "dashboard":
             return _dashboard(args)
         if args.command == "local":
-            from model_access_cli.ops import local_serve_command, local_up_command
+            from model_access_cli.commands.ops import local_serve_command, local_up_command
 
             if args.local_command == "serve":
                 return local_serve_command(args)
             return local_up_command(args)
-        from model_access_cli import ops
+        from model_access_cli.commands import ops
 
         return ops.run(args)
     except ModelAccessError as exc:
@@ -149,12 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from model_access_cli.dashboard_png import (
+    from model_access_cli.demo.dashboard_png import (
         DrawingUnavailableError,
         default_targets,
         draw_from_lines,
     )
-    from model_access_cli.emf import parse_lines
+    from model_access_cli.demo.emf import parse_lines
 
     try:
         lines = args.from_logs.read_text().splitlines()

@@ -6,7 +6,7 @@ function sends itself when it nears its time limit (100,000 models do not fit in
 
 from __future__ import annotations
 
-from model_access.startup import collector_paused
+from model_access.handlers.startup import collector_paused
 
 with collector_paused():
     from typing import Any
@@ -17,8 +17,8 @@ with collector_paused():
     import boto3  # noqa: F401
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from model_access.backfill_handler import handle
-    from model_access.observability import logger, metrics, tracer
+    from model_access.handlers.backfill import handle
+    from model_access.handlers.observability import logger, metrics, tracer
     from model_access.runtime import Runtime, build_runtime, context_function_arn
 
 _runtime: Runtime | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model_access.startup import collector_paused
+from model_access.handlers.startup import collector_paused
 
 with collector_paused():
     from typing import Any
@@ -13,8 +13,8 @@ with collector_paused():
     import boto3  # noqa: F401
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from model_access.observability import logger, metrics, tracer
-    from model_access.provisioner import handle
+    from model_access.handlers.observability import logger, metrics, tracer
+    from model_access.handlers.provisioner import handle
     from model_access.runtime import Runtime, build_runtime, context_function_arn
 
 _runtime: Runtime | None = None

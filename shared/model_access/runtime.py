@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from model_access.access import profile_from_settings, validate_profile
-from model_access.arns import Scope
 from model_access.aws.clients import Clients
 from model_access.aws.iam import IamGateway
 from model_access.aws.leases import RoleLeases
@@ -19,10 +17,12 @@ from model_access.aws.records import GrantRecords, account_namespace
 from model_access.aws.regional_models import RegionalModels
 from model_access.aws.store import GrantStore
 from model_access.aws.translate import translated
-from model_access.catalog import default_catalog
-from model_access.policy import PolicyShape
-from model_access.reconcile import Reconciler
-from model_access.settings import Settings
+from model_access.core.arns import Scope
+from model_access.core.settings import Settings
+from model_access.engine.reconcile import Reconciler
+from model_access.model.access import profile_from_settings, validate_profile
+from model_access.model.catalog import default_catalog
+from model_access.policy.render import PolicyShape
 
 
 @dataclass

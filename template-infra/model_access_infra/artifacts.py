@@ -16,7 +16,7 @@ LAYER_ARCHIVE: Final = "layer.zip"
 
 
 def function_archive_name(function: str) -> str:
-    """`provisioner` -> `provisioner.zip` (the name model_access_cli.package writes)."""
+    """`provisioner` -> `provisioner.zip` (the name model_access_cli.build.package writes)."""
     return f"{function}.zip"
 
 

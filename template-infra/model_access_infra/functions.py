@@ -1,7 +1,7 @@
 """The provisioner and backfill functions, their shared role, layer, logs and SQS mapping.
 
 Both functions run as one role (`MODEL_ACCESS_PROVISIONER_ROLE` names it, so the runtime
-refuses to grant to itself) whose only policy is `model_access.function_policy`, rendered
+refuses to grant to itself) whose only policy is `model_access.deploy.function_policy`, rendered
 here with the stack's ARNs.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from model_access.function_policy import FunctionResources, function_policy
-from model_access.settings import Env
+from model_access.core.settings import Env
+from model_access.deploy.function_policy import FunctionResources, function_policy
 from model_access_infra.artifacts import (
     DIST_DIR,
     HANDLER,

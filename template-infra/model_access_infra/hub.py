@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from model_access.org_templates import hub_bus_policy
-from model_access.patterns import TriggerMode, trigger_patterns
+from model_access.deploy.org_templates import hub_bus_policy
+from model_access.deploy.patterns import TriggerMode, trigger_patterns
 
 
 @dataclass(frozen=True)

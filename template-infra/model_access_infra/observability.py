@@ -1,4 +1,4 @@
-"""The dashboard (built by `model_access.dashboard`) and the alarms that page someone."""
+"""The dashboard (built by `model_access.deploy.dashboard`) and the alarms that page someone."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from model_access.dashboard import DashboardTargets, dashboard_body, dashboard_url
+from model_access.deploy.dashboard import DashboardTargets, dashboard_body, dashboard_url
 
 ALARM_PERIOD_SECONDS = 300
 

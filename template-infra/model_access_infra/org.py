@@ -1,5 +1,6 @@
 """The spokes: what other accounts and regions run so that their SageMaker events reach the
-hub, and so that the hub's functions can act there. Templates from `model_access.org_templates`.
+hub, and so that the hub's functions can act there. Templates from
+`model_access.deploy.org_templates`.
 
 - **Organization** (`organizationalUnitIds`): two CloudFormation StackSets with
   service-managed permissions and automatic deployment to the OUs (an account that joins
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from model_access.org_templates import (
+from model_access.deploy.org_templates import (
     Forwarding,
     MemberRole,
     forwarding_template,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Final, Protocol
 
-from model_access.settings import ORGANIZATION_MEMBERS
+from model_access.core.settings import ORGANIZATION_MEMBERS
 
 DELEGATED_ADMIN: Final = "DELEGATED_ADMIN"
 SELF: Final = "SELF"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from model_access.patterns import (
+from model_access.deploy.patterns import (
     MODEL_CALLS_RULE,
     MODEL_STATE_RULE,
     TriggerMode,

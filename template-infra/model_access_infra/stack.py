@@ -17,7 +17,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from model_access.errors import ConfigurationError
+from model_access.core.errors import ConfigurationError
 from model_access_infra.artifacts import DIST_DIR
 from model_access_infra.functions import Functions, FunctionsArgs
 from model_access_infra.hub import HubBus, HubBusArgs
@@ -49,7 +49,7 @@ class ModelAccess(pulumi.ComponentResource):
     """Trail (optional), grant table, event queue, hub bus (organization or other regions),
     routing, functions, spokes, sweep, observability.
 
-    Raises `model_access.errors.ConfigurationError` naming every bad setting before any
+    Raises `model_access.core.errors.ConfigurationError` naming every bad setting before any
     resource is declared.
     """
 

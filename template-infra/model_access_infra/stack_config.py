@@ -3,7 +3,7 @@
 `Pulumi.yaml` declares the same keys (type, default, description) for the CLI; a test keeps
 the two equal, and another keeps docs/deploy.md's table equal to `Pulumi.yaml`.
 Settings the runtime reads are turned into its environment here, using the names in
-`model_access.settings.Env`, and parsed with the runtime's own `Settings.from_mapping`, so a
+`model_access.core.settings.Env`, and parsed with the runtime's own `Settings.from_mapping`, so a
 value the functions would reject fails at `pulumi preview` instead of in Lambda.
 """
 
@@ -15,17 +15,17 @@ from typing import Any, Final
 
 import pulumi
 
-from model_access.access import profile_from_settings, validate_profile
-from model_access.catalog import default_catalog
-from model_access.errors import ConfigurationError
-from model_access.patterns import TriggerMode
-from model_access.settings import (
+from model_access.core.errors import ConfigurationError
+from model_access.core.settings import (
     ANY_ROLE,
     DEFAULT_MEMBER_ROLE,
     Env,
     OwnerChangeMode,
     Settings,
 )
+from model_access.deploy.patterns import TriggerMode
+from model_access.model.access import profile_from_settings, validate_profile
+from model_access.model.catalog import default_catalog
 from model_access_infra.org_config import (
     DELEGATED_ADMIN,
     organization_problems,

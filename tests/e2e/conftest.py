@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from model_access.aws.clients import Clients
-from model_access.settings import Settings
-from model_access_cli.local_stack import LocalStack, local_up
-from model_access_cli.server import moto_server
+from model_access.core.settings import Settings
+from model_access_cli.local.server import moto_server
+from model_access_cli.local.stack import LocalStack, local_up
 from tests.functional.world import World
 
 

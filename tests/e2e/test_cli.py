@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from model_access_cli.demo import run_demo
-from model_access_cli.demo_org import run_org_demo
-from model_access_cli.local_stack import LocalStack
+from model_access_cli.demo.org import run_org_demo
+from model_access_cli.demo.single import run_demo
+from model_access_cli.local.stack import LocalStack
 from model_access_cli.main import main
 from tests.functional.cli_run import run, run_json
 from tests.functional.world import World

@@ -13,11 +13,11 @@ import threading
 import pytest
 
 from model_access.aws.clients import Clients
-from model_access.verify import verify
-from model_access_cli import cloudtrail
-from model_access_cli.lambdas import LocalInvoker, load_function
-from model_access_cli.local_stack import LocalStack
-from model_access_cli.poller import LocalPoller, PollStats
+from model_access.operate.verify import verify
+from model_access_cli.local import cloudtrail
+from model_access_cli.local.lambdas import LocalInvoker, load_function
+from model_access_cli.local.poller import LocalPoller, PollStats
+from model_access_cli.local.stack import LocalStack
 from tests.functional.world import World
 
 pytestmark = pytest.mark.e2e

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from model_access_cli import cloudtrail
-from model_access_cli.lambdas import LocalInvoker, load_function
-from model_access_cli.local_stack import LocalStack
-from model_access_cli.poller import LocalPoller
+from model_access_cli.local import cloudtrail
+from model_access_cli.local.lambdas import LocalInvoker, load_function
+from model_access_cli.local.poller import LocalPoller
+from model_access_cli.local.stack import LocalStack
 from tests.functional.world import World, role_arn
 
 pytestmark = pytest.mark.e2e

@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 
 from model_access.aws.clients import IAM_TOTAL_ATTEMPTS, Clients
-from model_access.verify import verify
-from model_access_cli import cloudtrail
-from model_access_cli.lambdas import LocalInvoker, load_function
-from model_access_cli.local_stack import MAX_RECEIVE_COUNT, LocalStack
-from model_access_cli.poller import LocalPoller
+from model_access.operate.verify import verify
+from model_access_cli.local import cloudtrail
+from model_access_cli.local.lambdas import LocalInvoker, load_function
+from model_access_cli.local.poller import LocalPoller
+from model_access_cli.local.stack import MAX_RECEIVE_COUNT, LocalStack
 from tests.functional.faults import Faults, Rule, fast_backoff
 from tests.functional.world import World
 

@@ -19,7 +19,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from model_access_cli.local_run import ServeOptions, serve
+from model_access_cli.local.serve import ServeOptions, serve
 from tests.conftest import EVENTS
 
 pytestmark = pytest.mark.e2e

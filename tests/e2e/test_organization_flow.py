@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from model_access.aws.clients import Clients
-from model_access.observability import metrics
-from model_access.settings import Settings
-from model_access_cli import cloudtrail
-from model_access_cli.lambdas import LocalInvoker, load_function
-from model_access_cli.local_stack import LocalStack, hub_bus_arn, local_spoke, local_up
-from model_access_cli.poller import LocalPoller
+from model_access.core.settings import Settings
+from model_access.handlers.observability import metrics
+from model_access_cli.local import cloudtrail
+from model_access_cli.local.lambdas import LocalInvoker, load_function
+from model_access_cli.local.poller import LocalPoller
+from model_access_cli.local.stack import LocalStack, hub_bus_arn, local_spoke, local_up
 from tests.functional.members import (
     MEMBER,
     ORG_ENV,

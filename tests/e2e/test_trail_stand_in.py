@@ -13,16 +13,16 @@ import pytest
 from botocore.exceptions import ClientError
 
 from model_access.aws.clients import Clients
-from model_access.patterns import TriggerMode
+from model_access.core.settings import Settings
+from model_access.deploy.patterns import TriggerMode
 from model_access.runtime import build_runtime
-from model_access.settings import Settings
-from model_access_cli.api_tap import SageMakerTap
-from model_access_cli.lambdas import LocalInvoker, load_function
-from model_access_cli.local_stack import LocalStack, local_up
-from model_access_cli.poller import LocalPoller
-from model_access_cli.sagemaker_guards import SAGEMAKER_GUARDS
-from model_access_cli.server import moto_server
-from model_access_cli.trail import TrailStandIn
+from model_access_cli.local.api_tap import SageMakerTap
+from model_access_cli.local.lambdas import LocalInvoker, load_function
+from model_access_cli.local.poller import LocalPoller
+from model_access_cli.local.sagemaker_guards import SAGEMAKER_GUARDS
+from model_access_cli.local.server import moto_server
+from model_access_cli.local.stack import LocalStack, local_up
+from model_access_cli.local.trail import TrailStandIn
 from tests.conftest import load_event
 
 pytestmark = pytest.mark.e2e

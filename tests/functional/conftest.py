@@ -13,9 +13,9 @@ from moto import mock_aws
 from moto.core.base_backend import BackendDict
 
 from model_access.aws.clients import Clients
-from model_access.settings import Settings
-from model_access_cli.local_stack import local_up
-from model_access_cli.moto_extensions import register as register_moto_extensions
+from model_access.core.settings import Settings
+from model_access_cli.local.moto_extensions import register as register_moto_extensions
+from model_access_cli.local.stack import local_up
 from tests.functional.world import World
 
 
@@ -41,7 +41,7 @@ def world(aws: Clients) -> World:
 def cli_clients(aws: Clients, monkeypatch: pytest.MonkeyPatch) -> Clients:
     """`model-access` run in-process reuses the session's clients (a fresh boto3 session
     per client costs about a second per invocation and changes nothing under test)."""
-    from model_access_cli import ops
+    from model_access_cli.commands import ops
 
     monkeypatch.setattr(ops, "Clients", lambda **_kwargs: aws)
     return aws

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from model_access.runtime import Runtime
-from model_access_cli.lambdas import load_function
-from model_access_cli.poller import LocalContext
+from model_access_cli.local.lambdas import load_function
+from model_access_cli.local.poller import LocalContext
 
 
 def provisioner_handler(runtime: Runtime) -> Callable[[dict[str, Any], Any], Any]:

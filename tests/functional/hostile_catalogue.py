@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from model_access.outcomes import Outcome
-from model_access_cli import cloudtrail
+from model_access.core.outcomes import Outcome
+from model_access_cli.local import cloudtrail
 from tests.functional.world import ACCOUNT, REGION, World
 
 DOC: Final = Path(__file__).resolve().parents[2] / "docs" / "hostile-input.md"

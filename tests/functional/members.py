@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 
 from model_access.aws.clients import Clients
-from model_access_cli import cloudtrail
+from model_access_cli.local import cloudtrail
 from tests.functional.world import ACCOUNT, ELIGIBLE_TAG, TRUST
 
 MEMBER = "111111111111"

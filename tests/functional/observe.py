@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from model_access.naming import parse_policy_name
-from model_access.observability import logger, metrics
-from model_access.outcomes import Outcome
-from model_access.provisioner import handle
+from model_access.core.outcomes import Outcome
+from model_access.handlers.observability import logger, metrics
+from model_access.handlers.provisioner import handle
+from model_access.policy.naming import parse_policy_name
 from model_access.runtime import Runtime
-from model_access_cli.lambdas import MetricTally
+from model_access_cli.local.lambdas import MetricTally
 
 OUTCOME_METRICS = frozenset(o.value for o in Outcome)
 

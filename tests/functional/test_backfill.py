@@ -11,11 +11,11 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
-from model_access import backfill
-from model_access.arns import ResourceKey
 from model_access.aws.models import ModelReader
-from model_access.backfill import Backfill
-from model_access.provisioner import handle
+from model_access.core.arns import ResourceKey
+from model_access.handlers.provisioner import handle
+from model_access.sweep import backfill
+from model_access.sweep.backfill import Backfill
 from tests.functional.functions_loader import backfill_handler, lambda_context
 from tests.functional.world import World
 

@@ -15,15 +15,15 @@ import json
 import time
 from typing import Any
 
-from model_access.arns import ResourceKey
 from model_access.aws.clients import Clients
 from model_access.aws.leases import RoleLeases
 from model_access.aws.models import ModelTruth
-from model_access.backfill import Backfill
-from model_access.events import ModelHint, Trigger
-from model_access.outcomes import Outcome
-from model_access.provisioner import handle
-from model_access.verify import verify
+from model_access.core.arns import ResourceKey
+from model_access.core.outcomes import Outcome
+from model_access.handlers.provisioner import handle
+from model_access.model.events import ModelHint, Trigger
+from model_access.operate.verify import verify
+from model_access.sweep.backfill import Backfill
 from tests.functional.faults import Faults, LaggingReads, Rule, fast_backoff
 from tests.functional.functions_loader import lambda_context
 from tests.functional.world import REGION, World, role_arn

@@ -20,14 +20,14 @@ from moto.core.base_backend import BackendDict
 
 from model_access.aws.clients import IAM_TOTAL_ATTEMPTS, Clients
 from model_access.aws.leases import RoleLeases
-from model_access.backfill import Backfill
-from model_access.naming import parse_policy_name
-from model_access.provisioner import handle
+from model_access.core.settings import Settings
+from model_access.handlers.provisioner import handle
+from model_access.operate.verify import verify
+from model_access.policy.naming import parse_policy_name
 from model_access.runtime import Runtime
-from model_access.settings import Settings
-from model_access.verify import verify
-from model_access_cli import cloudtrail
-from model_access_cli.local_stack import MAX_RECEIVE_COUNT, local_up
+from model_access.sweep.backfill import Backfill
+from model_access_cli.local import cloudtrail
+from model_access_cli.local.stack import MAX_RECEIVE_COUNT, local_up
 from tests.functional.faults import (
     TOTAL_ATTEMPTS,
     Crash,

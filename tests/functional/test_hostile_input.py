@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from model_access.backfill import Backfill
-from model_access.naming import POLICY_NAME_MAX
-from model_access.provisioner import handle
+from model_access.handlers.provisioner import handle
+from model_access.operate.verify import verify
+from model_access.policy.naming import POLICY_NAME_MAX
 from model_access.runtime import Runtime
-from model_access.verify import verify
-from model_access_cli import cloudtrail
+from model_access.sweep.backfill import Backfill
+from model_access_cli.local import cloudtrail
 from tests.functional.hostile_catalogue import (
     DOC,
     ROWS,

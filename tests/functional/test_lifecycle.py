@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model_access.provisioner import handle
+from model_access.handlers.provisioner import handle
 from tests.functional.world import World, role_arn
 
 
@@ -68,7 +68,7 @@ def test_other_tag_edits_cost_no_iam_call(world: World) -> None:
     """An AddTags on another key is ignored before any AWS call."""
     rt = setup_granted(world)
     calls = world.clients.counter.total()
-    from model_access_cli import cloudtrail
+    from model_access_cli.local import cloudtrail
 
     event = cloudtrail.envelope(cloudtrail.add_tags(world.arns["m1"], {"cost-center": "42"}))
     world.send(rt, [event])
@@ -155,7 +155,7 @@ class TestProtectedOwnerChange:
         """A re-tag seen only by a sweep (no trusted event) is not honoured."""
         rt = self.granted_to_alice(world)
         world.set_owner("m1", "mallory")
-        from model_access.backfill import Backfill
+        from model_access.sweep.backfill import Backfill
 
         Backfill(rt).run()
         assert world.granted(rt, "mallory") == set()

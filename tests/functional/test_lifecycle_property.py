@@ -22,10 +22,10 @@ from hypothesis.stateful import (
 from moto.core.base_backend import BackendDict
 
 from model_access.aws.clients import Clients
-from model_access.provisioner import handle
-from model_access.settings import Settings
-from model_access.verify import verify
-from model_access_cli.local_stack import local_up
+from model_access.core.settings import Settings
+from model_access.handlers.provisioner import handle
+from model_access.operate.verify import verify
+from model_access_cli.local.stack import local_up
 from tests.functional.faults import LaggingReads
 from tests.functional.world import World
 

@@ -16,11 +16,15 @@ from botocore.stub import Stubber
 from moto.core.base_backend import BackendDict
 from moto.iam.models import iam_backends
 
-from model_access.accounts import Admission
 from model_access.aws.clients import Clients
 from model_access.aws.member_sessions import MemberSessions
-from model_access.errors import AccountNotMemberError, AwsTransientError, MemberUnavailableError
-from model_access.settings import Env, Settings
+from model_access.core.errors import (
+    AccountNotMemberError,
+    AwsTransientError,
+    MemberUnavailableError,
+)
+from model_access.core.settings import Env, Settings
+from model_access.model.accounts import Admission
 
 HUB = "123456789012"
 MEMBER = "111111111111"

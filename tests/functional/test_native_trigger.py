@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from model_access import provisioner
+from model_access.handlers import provisioner
 from tests.functional.world import ACCOUNT, World
 
 

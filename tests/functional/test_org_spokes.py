@@ -20,20 +20,20 @@ import pytest
 from moto.core.base_backend import BackendDict
 from moto.iam.models import iam_backends
 
-from model_access.accounts import Origin, event_origin
 from model_access.aws.clients import Clients
 from model_access.aws.member_sessions import MemberSessions
-from model_access.errors import AccountNotMemberError
-from model_access.function_policy import member_policy
-from model_access.org_templates import (
+from model_access.core.errors import AccountNotMemberError
+from model_access.core.settings import Env, Settings
+from model_access.deploy.function_policy import member_policy
+from model_access.deploy.org_templates import (
     Forwarding,
     MemberRole,
     forwarding_template,
     hub_bus_policy,
     member_role_template,
 )
-from model_access.patterns import TriggerMode, pattern_json, trigger_patterns
-from model_access.settings import Env, Settings
+from model_access.deploy.patterns import TriggerMode, pattern_json, trigger_patterns
+from model_access.model.accounts import Origin, event_origin
 from tests.conftest import load_event
 
 pytestmark = pytest.mark.filterwarnings(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from model_access.aws.clients import Clients
-from model_access.provisioner import handle
+from model_access.handlers.provisioner import handle
 from tests.functional.members import (
     MEMBER,
     ORG_ENV,

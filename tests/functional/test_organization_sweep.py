@@ -9,9 +9,9 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from model_access.aws.clients import Clients
+from model_access.operate.verify import verify
 from model_access.runtime import Runtime
-from model_access.sweep_accounts import served_accounts, sweep_accounts
-from model_access.verify import verify
+from model_access.sweep.accounts import served_accounts, sweep_accounts
 from tests.functional.faults import Faults, Rule
 from tests.functional.functions_loader import backfill_handler, lambda_context
 from tests.functional.members import (

@@ -14,8 +14,8 @@ import json
 import pytest
 
 from model_access.aws.clients import Clients
-from model_access.backfill import Backfill
-from model_access.verify import verify
+from model_access.operate.verify import verify
+from model_access.sweep.backfill import Backfill
 from tests.functional.faults import Faults, Rule, fast_backoff
 from tests.functional.world import ACCOUNT, REGION, World
 
@@ -139,8 +139,8 @@ def test_two_stacks_in_one_account_never_write_each_others_policies(world: World
     west_world = World(west_clients)
     west_arn = west_world.model("west", "alice")
     west = west_world.runtime(AWS_REGION="us-west-2", MODEL_ACCESS_TABLE="model-access-grants")
-    from model_access.settings import Settings
-    from model_access_cli.local_stack import local_up
+    from model_access.core.settings import Settings
+    from model_access_cli.local.stack import local_up
 
     local_up(west_clients, Settings.from_mapping({"AWS_REGION": "us-west-2"}))
     event = west_world.create_event("west")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from model_access.provisioner import handle
-from model_access.settings import IAM_POLICY_MAX_CHARS
-from model_access_cli import cloudtrail
+from model_access.core.settings import IAM_POLICY_MAX_CHARS
+from model_access.handlers.provisioner import handle
+from model_access_cli.local import cloudtrail
 from tests.conftest import load_event
 from tests.functional.functions_loader import lambda_context, provisioner_handler
 from tests.functional.world import World

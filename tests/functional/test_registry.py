@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model_access.provisioner import handle
+from model_access.handlers.provisioner import handle
 from tests.functional.world import ACCOUNT, REGION, World
 
 GROUP_KIND = "model-package-group"
@@ -117,8 +117,8 @@ def test_backfill_grants_groups_and_models_and_verify_agrees(world: World) -> No
     """Groups that existed before the pipeline are granted by the backfill (tag index), next
     to models; a second run writes nothing; verify finds no discrepancy; uninstall removes
     the tool policies that hold them."""
-    from model_access.uninstall import uninstall
-    from model_access.verify import verify
+    from model_access.operate.uninstall import uninstall
+    from model_access.operate.verify import verify
     from tests.functional.functions_loader import backfill_handler, lambda_context
 
     world.role("alice")
@@ -145,7 +145,7 @@ def test_verify_names_a_group_grant_removed_by_hand(world: World) -> None:
     """A hand edit that drops the group from alice's policy is found by verify."""
     import json
 
-    from model_access.verify import verify
+    from model_access.operate.verify import verify
 
     world.role("alice")
     world.group("fraud", "alice")
@@ -162,7 +162,7 @@ def test_verify_names_a_group_grant_removed_by_hand(world: World) -> None:
 
 def test_owner_tag_on_a_version_is_counted_and_changes_nothing(world: World) -> None:
     """AddTags of the owner tag on a version: VersionOwnerTag, the group's grant stays."""
-    from model_access_cli import cloudtrail
+    from model_access_cli.local import cloudtrail
 
     world.role("alice")
     world.role("bob")

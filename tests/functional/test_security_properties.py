@@ -24,16 +24,16 @@ from hypothesis import strategies as st
 from moto.core.base_backend import BackendDict
 
 from model_access.aws.clients import Clients
-from model_access.backfill import Backfill
-from model_access.errors import ConfigurationError, RetryableError
-from model_access.outcomes import Outcome
-from model_access.policy import arn_forms, to_json
-from model_access.provisioner import handle
+from model_access.core.errors import ConfigurationError, RetryableError
+from model_access.core.outcomes import Outcome
+from model_access.core.settings import IAM_POLICY_MAX_CHARS, AccessLevel, Settings
+from model_access.handlers.provisioner import handle
+from model_access.operate.verify import verify
+from model_access.policy.render import arn_forms, to_json
 from model_access.runtime import Runtime
-from model_access.settings import IAM_POLICY_MAX_CHARS, AccessLevel, Settings
-from model_access.verify import verify
-from model_access_cli import cloudtrail
-from model_access_cli.local_stack import local_up
+from model_access.sweep.backfill import Backfill
+from model_access_cli.local import cloudtrail
+from model_access_cli.local.stack import local_up
 from tests.functional.observe import holders, iam_snapshot
 from tests.functional.world import ACCOUNT, REGION, World
 from tests.infra.iam_lint import as_list, lint, statements

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from model_access.backfill import Backfill
-from model_access.outcomes import Outcome
-from model_access.patterns import event_queue_policies
+from model_access.core.outcomes import Outcome
+from model_access.core.settings import OwnerChangeMode, Settings
+from model_access.deploy.patterns import event_queue_policies
+from model_access.operate.verify import verify
 from model_access.runtime import Runtime
-from model_access.settings import OwnerChangeMode, Settings
-from model_access.verify import verify
-from model_access_cli.local_stack import REDRIVE_RULE_NAME, local_up
+from model_access.sweep.backfill import Backfill
+from model_access_cli.local.stack import REDRIVE_RULE_NAME, local_up
 from tests.functional.observe import Observed, holders, iam_snapshot
 from tests.functional.world import World, role_arn
 from tests.infra.resource_policy_eval import Request, allowed

@@ -7,14 +7,14 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from model_access.arns import ResourceKey
 from model_access.aws.clients import Clients
 from model_access.aws.records import GrantRecord
-from model_access.provisioner import handle
+from model_access.core.arns import ResourceKey
+from model_access.core.settings import DEFAULT_ROLE_TAG
+from model_access.handlers.provisioner import handle
+from model_access.model.facts import RoleState
 from model_access.runtime import Runtime, build_runtime
-from model_access.settings import DEFAULT_ROLE_TAG
-from model_access.state import RoleState
-from model_access_cli import cloudtrail, native_events
+from model_access_cli.local import cloudtrail, native_events
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

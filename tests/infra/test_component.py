@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from model_access.errors import ConfigurationError
+from model_access.core.errors import ConfigurationError
 from model_access_infra import ModelAccess, ModelAccessArgs, StackConfig
 from model_access_infra.stack import COMPONENT_TYPE
 from tests.infra.pulumi_harness import REPO_ROOT, Declared, StackRun, run_other_program

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from model_access.dashboard import (
+from model_access.core.outcomes import METRIC_DIMENSIONS, Kind, Outcome, all_metric_names
+from model_access.core.settings import Env
+from model_access.deploy.dashboard import (
     TOP_ACCOUNTS_TITLE,
     DashboardTargets,
     dashboard_body,
     outcomes_by_kind,
 )
-from model_access.outcomes import METRIC_DIMENSIONS, Kind, Outcome, all_metric_names
-from model_access.settings import Env
 from tests.infra.pulumi_harness import StackRun, run_program
 
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"

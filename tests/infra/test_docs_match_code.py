@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from model_access.backfill import DEFAULT_CHUNK
-from model_access_cli.local_stack import MAX_RECEIVE_COUNT as LOCAL_MAX_RECEIVE_COUNT
+from model_access.sweep.backfill import DEFAULT_CHUNK
+from model_access_cli.local.stack import MAX_RECEIVE_COUNT as LOCAL_MAX_RECEIVE_COUNT
 from model_access_infra.stack_config import StackConfig
 from tests.infra.pulumi_harness import REPO_ROOT
 
@@ -44,9 +44,9 @@ def test_docs_state_the_stacks_tracing_default_as_the_code_has_it() -> None:
 
 
 def test_readme_exit_status_table_is_the_clis() -> None:
-    """README's exit status table lists exactly the codes cli/model_access_cli/output.py
+    """README's exit status table lists exactly the codes cli/model_access_cli/commands/output.py
     defines, and says which commands take --output the parser gives it to."""
-    from model_access_cli import output
+    from model_access_cli.commands import output
     from model_access_cli.main import build_parser
 
     codes = {value for name, value in vars(output).items() if name.startswith("EXIT_")}

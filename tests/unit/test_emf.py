@@ -1,4 +1,4 @@
-"""EMF log lines become the data points CloudWatch would make of them (model_access_cli.emf)."""
+"""EMF log lines become the data points CloudWatch would make of them (demo/emf.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from model_access_cli.emf import Datapoint, parse_line, parse_lines
+from model_access_cli.demo.emf import Datapoint, parse_line, parse_lines
 
 
 def powertools_line(capsys: pytest.CaptureFixture[str], **values: float) -> str:

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from model_access.errors import BadEventError
-from model_access.events import Ignored, ModelHint, Trigger, parse_body, parse_event
-from model_access.outcomes import Outcome
+from model_access.core.errors import BadEventError
+from model_access.core.outcomes import Outcome
+from model_access.model.events import Ignored, ModelHint, Trigger, parse_body, parse_event
 from tests.conftest import EVENTS, load_event
 
 KEY = "owner-role"
@@ -251,7 +251,7 @@ def test_parse_group_name_that_is_not_a_name_or_group_arn() -> None:
 
 def test_rule_pattern_routes_group_events() -> None:
     """The pattern the stack and `local up` install names the registry's event names."""
-    from model_access.patterns import sagemaker_model_calls_pattern
+    from model_access.deploy.patterns import sagemaker_model_calls_pattern
 
     names = set(sagemaker_model_calls_pattern()["detail"]["eventName"])
     assert {"CreateModelPackageGroup", "DeleteModelPackageGroup"} <= names

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from model_access.access import profile_from_settings
-from model_access.arns import ResourceKey, Scope
-from model_access.errors import BadSubjectError
-from model_access.explain import resolve_subject, statements_naming
-from model_access.policy import PolicyShape
-from model_access.settings import AccessLevel, Settings
+from model_access.core.arns import ResourceKey, Scope
+from model_access.core.errors import BadSubjectError
+from model_access.core.settings import AccessLevel, Settings
+from model_access.model.access import profile_from_settings
+from model_access.operate.explain import resolve_subject, statements_naming
+from model_access.policy.render import PolicyShape
 
 SCOPE = Scope("aws", "us-east-1", "123456789012")
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model/Churn-Model"
@@ -91,7 +91,7 @@ def test_statements_naming_reads_hand_edited_shapes() -> None:
 def test_explain_module_imports_no_boto3() -> None:
     """The assembly is pure: importing it loads no boto3 (the reads live in the adapters)."""
     shared = Path(__file__).resolve().parents[2] / "shared"
-    code = "import sys, model_access.explain; print('boto3' in sys.modules)"
+    code = "import sys, model_access.operate.explain; print('boto3' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={"PYTHONPATH": str(shared)})
     assert out.stdout.strip() == "False"

@@ -23,7 +23,7 @@ import time:       700 |       1200 |     aws_lambda_powertools.utilities.data_c
 import time:       300 |       4500 |   aws_lambda_powertools.utilities.batch
 import time:       400 |        400 |     json
 import time:      9000 |       9400 |   botocore.client
-import time:        50 |      14050 | model_access.provisioner
+import time:        50 |      14050 | model_access.handlers.provisioner
 import time:       800 |        800 | typing
 """
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import botocore.session
 
-from model_access_cli.local_run import record_line
-from model_access_cli.trail import cloudtrail_shape, watched_event_names
+from model_access_cli.local.serve import record_line
+from model_access_cli.local.trail import cloudtrail_shape, watched_event_names
 
 
 def test_cloudtrail_shape_lower_camel_cases_members_but_not_map_keys() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model_access.access import profile_from_settings
-from model_access.arns import Scope
-from model_access.grants import RoleGrants, WrittenPolicy, document_hash
-from model_access.naming import PolicyName, parse_policy_name, policy_name
-from model_access.plan import OpKind, plan_role, role_share
-from model_access.policy import PolicyShape
-from model_access.settings import Settings
+from model_access.core.arns import Scope
+from model_access.core.settings import Settings
+from model_access.model.access import profile_from_settings
+from model_access.model.grants import RoleGrants, WrittenPolicy, document_hash
+from model_access.policy.naming import PolicyName, parse_policy_name, policy_name
+from model_access.policy.plan import OpKind, plan_role, role_share
+from model_access.policy.render import PolicyShape
 
 ROLE_NAMES = st.from_regex(r"[\w+=,.@-]{1,64}", fullmatch=True).filter(lambda s: s.isascii())
 SHAPE = PolicyShape(profile_from_settings(Settings()), Scope("aws", "us-east-1", "123456789012"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-PROBE = "import model_access.observability as o, sys; print('aws_xray_sdk' in sys.modules)"
+PROBE = "import model_access.handlers.observability as o, sys; print('aws_xray_sdk' in sys.modules)"
 
 
 @pytest.mark.parametrize(("disabled", "imported"), [("true", "False"), ("false", "True")])
@@ -33,7 +33,7 @@ gc.callbacks.append(lambda phase, info: starts.append(1)
                     if phase == "start" and in_imports() else None)
 if sys.argv[2] == "bare":  # the same imports without the function module's pause
     in_imports = lambda: True
-    import model_access.backfill_handler, model_access.provisioner, model_access.runtime
+    import model_access.handlers.backfill, model_access.handlers.provisioner, model_access.runtime
     in_imports = lambda: False
 else:  # from the pause's own import to the last import it wraps (both end with this name)
     spec = importlib.util.spec_from_file_location("app", sys.argv[2])
@@ -108,7 +108,7 @@ def test_functions_import_boto3_from_their_top_level_before_the_engine(function:
                              str(FUNCTIONS / function / "app.py")], env=env,
                             capture_output=True, text=True, check=True).stdout.split()
     engine = [m for m in loaded if m.startswith("model_access.")
-              and m not in {"model_access.startup"}]
+              and m not in {"model_access.handlers", "model_access.handlers.startup"}]
     assert engine, "the probe loaded the engine"
     assert loaded.index("boto3") < min(loaded.index(m) for m in engine)
     assert loaded.index("botocore.session") < min(loaded.index(m) for m in engine)

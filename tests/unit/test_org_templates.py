@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from model_access.function_policy import member_policy
-from model_access.org_templates import (
+from model_access.core.settings import Env, Settings
+from model_access.deploy.function_policy import member_policy
+from model_access.deploy.org_templates import (
     Forwarding,
     MemberRole,
     forwarding_template,
     hub_bus_policy,
     member_role_template,
 )
-from model_access.patterns import TriggerMode, pattern_json, trigger_patterns
-from model_access.settings import Env, Settings
+from model_access.deploy.patterns import TriggerMode, pattern_json, trigger_patterns
 from tests.cfn import problems, resolve_sub
 
 HUB_BUS = "arn:aws:events:us-east-1:123456789012:event-bus/model-access"

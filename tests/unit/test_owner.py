@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from model_access.arns import Scope
-from model_access.outcomes import Outcome
-from model_access.owner import (
+from model_access.core.arns import Scope
+from model_access.core.outcomes import Outcome
+from model_access.core.settings import Settings
+from model_access.model.owner import (
     OwnerRef,
     Refusal,
     RoleFacts,
@@ -14,7 +15,6 @@ from model_access.owner import (
     owner_change_allowed,
     parse_owner,
 )
-from model_access.settings import Settings
 
 SCOPE = Scope("aws", "us-east-1", "123456789012")
 KEY = "owner-role"

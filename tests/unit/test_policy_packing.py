@@ -12,11 +12,11 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from model_access.access import AccessProfile, profile_from_settings
-from model_access.arns import Scope
-from model_access.packing import pack
-from model_access.policy import PolicyShape, arn_forms, model_arns_in, to_json
-from model_access.settings import IAM_POLICY_MAX_CHARS, AccessLevel, Settings
+from model_access.core.arns import Scope
+from model_access.core.settings import IAM_POLICY_MAX_CHARS, AccessLevel, Settings
+from model_access.model.access import AccessProfile, profile_from_settings
+from model_access.policy.packing import pack
+from model_access.policy.render import PolicyShape, arn_forms, model_arns_in, to_json
 
 SCOPE = Scope("aws", "us-east-1", "123456789012")
 NAMES = st.from_regex(r"[a-zA-Z0-9](-?[a-zA-Z0-9]){0,62}", fullmatch=True).filter(

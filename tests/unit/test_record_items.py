@@ -9,10 +9,10 @@ from boto3.dynamodb.types import TypeSerializer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model_access.arns import ResourceKey
 from model_access.aws.records import GrantRecord, attribute
 from model_access.aws.store import role_from_item, role_to_item
-from model_access.grants import RoleGrants
+from model_access.core.arns import ResourceKey
+from model_access.model.grants import RoleGrants
 
 plain = st.recursive(
     st.text() | st.integers(-10**12, 10**12) | st.booleans()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model_access.errors import ConfigurationError
-from model_access.settings import AccessLevel, Env, OwnerChangeMode, Settings
+from model_access.core.errors import ConfigurationError
+from model_access.core.settings import AccessLevel, Env, OwnerChangeMode, Settings
 
 
 def test_settings_defaults() -> None:

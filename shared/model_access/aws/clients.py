@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config
 
 from model_access.aws.calls import CallCounter
-from model_access.settings import (
+from model_access.core.settings import (
     IAM_CALL_MAX_SECONDS,
     IAM_CONNECT_SECONDS,
     IAM_READ_SECONDS,

@@ -16,12 +16,12 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from model_access.arns import Scope
 from model_access.aws.translate import error_code, translated
-from model_access.naming import parse_policy_name, policy_arn
-from model_access.owner import RoleFacts
-from model_access.policy import model_arns_in
-from model_access.state import RoleState, ToolPolicy
+from model_access.core.arns import Scope
+from model_access.model.facts import RoleState, ToolPolicy
+from model_access.model.owner import RoleFacts
+from model_access.policy.naming import parse_policy_name, policy_arn
+from model_access.policy.render import model_arns_in
 
 if TYPE_CHECKING:
     from mypy_boto3_iam.client import IAMClient

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from model_access.aws.store import TRANSACTION_ITEMS
 from model_access.aws.translate import error_code, translated
-from model_access.errors import LeaseLostError
+from model_access.core.errors import LeaseLostError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

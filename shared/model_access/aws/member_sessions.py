@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Final
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from model_access.accounts import Admission, admission, member_role_arn
 from model_access.aws.clients import Clients
 from model_access.aws.translate import error_code, is_transient, translate
-from model_access.errors import AccountNotMemberError, MemberUnavailableError
-from model_access.settings import Settings
+from model_access.core.errors import AccountNotMemberError, MemberUnavailableError
+from model_access.core.settings import Settings
+from model_access.model.accounts import Admission, admission, member_role_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_organizations.client import OrganizationsClient

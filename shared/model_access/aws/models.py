@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from model_access.arns import ResourceKey
 from model_access.aws.translate import error_code, translated
-from model_access.kinds import KINDS, kind_named, parse_grantable_arn
+from model_access.core.arns import ResourceKey
+from model_access.model.kinds import KINDS, kind_named, parse_grantable_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_resourcegroupstaggingapi.client import ResourceGroupsTaggingAPIClient

@@ -21,9 +21,9 @@ from botocore.exceptions import ClientError
 
 from model_access.aws.iam import MANAGED_BY_KEY, MANAGED_BY_VALUE, ROLE_TAG_KEY, decode_document
 from model_access.aws.translate import error_code, translated
-from model_access.errors import AccountPolicyQuotaError, AwsTransientError, PolicyInUseError
-from model_access.grants import document_hash
-from model_access.policy import to_json
+from model_access.core.errors import AccountPolicyQuotaError, AwsTransientError, PolicyInUseError
+from model_access.model.grants import document_hash
+from model_access.policy.render import to_json
 
 if TYPE_CHECKING:
     from mypy_boto3_iam.client import IAMClient

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from model_access.arns import ResourceKey
 from model_access.aws.translate import translated
-from model_access.errors import AwsTransientError
-from model_access.kinds import KINDS
+from model_access.core.arns import ResourceKey
+from model_access.core.errors import AwsTransientError
+from model_access.model.kinds import KINDS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from model_access.arns import ResourceKey
 from model_access.aws.models import ModelReader, ModelTruth
-from model_access.kinds import parse_grantable_arn
+from model_access.core.arns import ResourceKey
+from model_access.model.kinds import parse_grantable_arn
 
 
 class RegionalModels(ModelReader):

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Final
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from model_access.arns import ResourceKey
 from model_access.aws.records import GrantRecord, attribute, batch_get, namespaced, record_pk
 from model_access.aws.translate import error_code, translated
-from model_access.errors import AwsTransientError, ConcurrentUpdateError, LeaseLostError
-from model_access.grants import RoleGrants, WrittenPolicy
+from model_access.core.arns import ResourceKey
+from model_access.core.errors import AwsTransientError, ConcurrentUpdateError, LeaseLostError
+from model_access.model.grants import RoleGrants, WrittenPolicy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -17,7 +17,7 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
-from model_access.errors import AwsPermanentError, AwsTransientError, ModelAccessError
+from model_access.core.errors import AwsPermanentError, AwsTransientError, ModelAccessError
 
 TRANSIENT_CODES: Final = frozenset(
     {
